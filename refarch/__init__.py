@@ -1,0 +1,32 @@
+"""refarch: reference architectures for AI data centres from a workload spec and a hardware catalog.
+
+Library API, one function per pipeline stage:
+
+    spec = load_spec(path); catalog = load_catalog(); sizing = size(spec, catalog)
+    plan = solve(spec, catalog, sizing); render(plan, outdir)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from refarch.catalog import Catalog, load_catalog
+from refarch.errors import RefarchError
+from refarch.plan import Plan
+from refarch.render import render
+from refarch.sizing import size
+from refarch.solve import solve
+from refarch.spec import Spec, load_spec
+
+__all__ = [
+    "Catalog",
+    "Plan",
+    "RefarchError",
+    "Spec",
+    "__version__",
+    "load_catalog",
+    "load_spec",
+    "render",
+    "size",
+    "solve",
+]
