@@ -1,0 +1,253 @@
+"""Pydantic models for catalog entries, one class per `kind`. Every entry cites a source and a confidence."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
+
+__all__ = [
+    "Accelerator",
+    "CatalogEntry",
+    "Cdu",
+    "Confidence",
+    "LlmModel",
+    "Nic",
+    "Pdu",
+    "PowerShelf",
+    "Price",
+    "Psu",
+    "Rack",
+    "RearDoor",
+    "Server",
+    "Switch",
+    "System",
+    "SupportRole",
+    "Transceiver",
+    "Cable",
+]
+
+Confidence = Literal["primary", "secondary", "derived", "estimate"]
+CoolingMethod = Literal["air", "rdhx", "liquid"]
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)
+    name: str
+    vendor: str
+    source: str = Field(min_length=3, description="where the technical figures come from")
+    confidence: Confidence
+    notes: str = ""
+
+
+class Price(BaseModel):
+    """A unit price; most AI hardware prices are not public, so each carries its own confidence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    usd: float = Field(ge=0)
+    confidence: Confidence
+    source: str = Field(min_length=3)
+
+
+class _Priced(_Entry):
+    price: Price
+
+
+class _Mounted(_Priced):
+    height_u: int = Field(ge=0, le=60, description="rack units; 0 for zero-U devices such as vertical PDUs")
+    max_power_w: float = Field(ge=0)
+    typical_power_w: float | None = Field(None, ge=0)
+    weight_kg: float | None = Field(None, gt=0)
+
+
+class Accelerator(_Entry):
+    """One accelerator (GPU or wafer). Peaks are dense (no sparsity) TFLOP/s per precision."""
+
+    kind: Literal["accelerator"]
+    dense_tflops: dict[Literal["bf16", "fp16", "fp8", "fp4"], PositiveFloat]
+    memory_gb: PositiveFloat = Field(description="HBM, or on-wafer SRAM for wafer-scale engines")
+    memory_bandwidth_tbps: PositiveFloat = Field(description="TB/s")
+    scale_up_bandwidth_gbps: float = Field(ge=0, description="GB/s per accelerator on NVLink-class links")
+    power_w: PositiveFloat
+
+
+class Psu(BaseModel):
+    """Power supplies of a system; `required` of `count` must work for full performance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    count: PositiveInt
+    rating_w: PositiveFloat
+    required: PositiveInt
+
+
+class NicSlot(BaseModel):
+    """NICs of one role in a system."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    nic: str
+    count: PositiveInt
+    role: Literal["compute", "storage", "management"]
+
+
+class SupportRole(BaseModel):
+    """Servers a system needs around it (e.g. MemoryX per CS-3), as a ratio with its own provenance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    server: str
+    per_system: PositiveFloat
+    minimum: int = Field(0, ge=0)
+    confidence: Confidence
+    source: str
+
+
+class System(_Mounted):
+    """A compute system: a chassis (DGX, HGX server, CS-3) or a whole rack (GB200 NVL72)."""
+
+    kind: Literal["system"]
+    accelerator: str
+    accelerators: PositiveInt
+    rack_scale: bool = Field(False, description="the system is a complete rack (it takes a rack of its own)")
+    cooling: list[CoolingMethod] = Field(
+        min_length=1, description="methods that can cool it; all needed if listed in requires"
+    )
+    requires_liquid: bool = False
+    psu: Psu | None = None
+    nics: list[NicSlot] = Field(default_factory=list)
+    support: list[SupportRole] = Field(default_factory=list)
+    reference_fabric: Literal["infiniband", "roce", "ethernet"] | None = None
+    reference_switch: str | None = None
+
+
+class Server(_Mounted):
+    """A support server or appliance (MemoryX, SwarmX, input worker, UFM appliance, management)."""
+
+    kind: Literal["server"]
+    role: str
+
+
+class Switch(_Mounted):
+    """An Ethernet or InfiniBand switch; `ports` counts logical ports at `port_speed_gbps`."""
+
+    kind: Literal["switch"]
+    technology: Literal["infiniband", "ethernet"]
+    ports: PositiveInt
+    port_speed_gbps: PositiveInt
+    cages: PositiveInt | None = None
+    cage_type: str | None = None
+    managed: bool = True
+    role: Literal["compute", "storage", "inband", "oob", "any"] = "any"
+
+
+class Nic(_Priced):
+    """A network adapter or DPU."""
+
+    kind: Literal["nic"]
+    ports: PositiveInt
+    port_speed_gbps: PositiveInt
+    technology: list[Literal["infiniband", "ethernet"]]
+    power_w: float | None = Field(None, ge=0)
+
+
+class Transceiver(_Priced):
+    """An optical module; `lanes` 2 means a twin-port module carrying two logical links."""
+
+    kind: Literal["transceiver"]
+    form_factor: str
+    speed_gbps: PositiveInt
+    links: PositiveInt = 1
+    fibre: Literal["multimode", "singlemode"]
+    reach_m: PositiveFloat
+    power_w: float | None = Field(None, ge=0)
+
+
+class Cable(_Priced):
+    """A copper cable or a fibre patch cord; price is per cable (fibre: `price_per_m` adds length)."""
+
+    kind: Literal["cable"]
+    medium: Literal["dac", "acc", "fibre-mmf", "fibre-smf", "cat6a"]
+    speed_gbps: PositiveInt
+    reach_m: PositiveFloat
+    power_w: float = Field(0, ge=0)
+
+
+class Rack(_Priced):
+    """An empty cabinet."""
+
+    kind: Literal["rack"]
+    height_u: PositiveInt
+    standard: Literal["eia-310", "orv3"]
+    width_mm: PositiveInt
+    depth_mm: PositiveInt
+    max_load_kg: PositiveFloat | None = None
+
+
+class Pdu(_Priced):
+    """A rack PDU fed by one circuit; its usable power follows the circuit, not the PDU alone."""
+
+    kind: Literal["pdu"]
+    voltage_v: PositiveFloat
+    phases: Literal[1, 3]
+    breaker_a: PositiveFloat
+    height_u: int = Field(0, ge=0, le=4)
+
+
+class PowerShelf(_Mounted):
+    """A DC busbar power shelf (ORv3 / NVL72)."""
+
+    kind: Literal["power_shelf"]
+    capacity_w: PositiveFloat
+
+
+class Cdu(_Mounted):
+    """A coolant distribution unit."""
+
+    kind: Literal["cdu"]
+    cdu_type: Literal["liquid-to-liquid", "liquid-to-air"]
+    capacity_w: PositiveFloat
+    flow_lpm: PositiveFloat | None = None
+
+
+class RearDoor(_Priced):
+    """A rear-door heat exchanger."""
+
+    kind: Literal["rdhx"]
+    active: bool
+    capacity_w: PositiveFloat
+
+
+class LlmModel(_Entry):
+    """A model preset (published architecture)."""
+
+    kind: Literal["model"]
+    params: PositiveFloat
+    layers: PositiveInt
+    hidden: PositiveInt
+    heads: PositiveInt
+    kv_heads: PositiveInt
+    ffn_hidden: PositiveInt
+    vocab: PositiveInt
+    seq_len: PositiveInt
+
+
+CatalogEntry = Annotated[
+    Accelerator
+    | System
+    | Server
+    | Switch
+    | Nic
+    | Transceiver
+    | Cable
+    | Rack
+    | Pdu
+    | PowerShelf
+    | Cdu
+    | RearDoor
+    | LlmModel,
+    Field(discriminator="kind"),
+]
