@@ -1,0 +1,207 @@
+"""The Plan: the fully resolved design. Renderers read only this; `plan.json` is it serialised.
+
+Every number here came from the catalog, the spec, or an entry in `assumptions`. Field names carry units.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Assumption",
+    "BomLine",
+    "ComputeAllocation",
+    "CoolingPlan",
+    "FabricPlan",
+    "FeedLossCheck",
+    "PerformanceEstimate",
+    "Plan",
+    "PlanMetadata",
+    "PowerPlan",
+    "RackDevice",
+    "RackPlan",
+    "Summary",
+]
+
+SCHEMA_VERSION = "1.0"
+
+Confidence = Literal["primary", "secondary", "derived", "estimate"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Assumption(_Out):
+    """A default or estimate the plan relied on, in words a reviewer can check."""
+
+    id: str
+    text: str
+    confidence: Confidence
+    source: str
+
+
+class PlanMetadata(_Out):
+    """What produced the plan; no timestamps, so that plans are reproducible."""
+
+    name: str
+    description: str
+    refarch_version: str
+    spec_sha256: str
+    catalog_sha256: str
+
+
+class Summary(_Out):
+    """Headline figures of the design."""
+
+    accelerators: int
+    systems: int
+    racks: int
+    it_power_kw: float
+    facility_power_kw: float
+    capex_usd: float
+    annual_energy_mwh: float
+    annual_energy_cost_usd: float | None
+
+
+class ComputeAllocation(_Out):
+    """Systems given to one workload."""
+
+    workload: str
+    workload_type: Literal["training", "inference"]
+    platform: str
+    platform_name: str
+    accelerator: str
+    accelerators_per_system: int
+    systems: int
+    accelerators: int
+    sizing: Literal["fixed", "target"]
+    sizing_note: str
+
+
+class RackDevice(_Out):
+    """A device mounted in a rack; `u_position` is the lowest U it occupies (1-based, from the bottom)."""
+
+    name: str
+    catalog_id: str
+    role: str
+    u_position: int
+    height_u: int
+    max_power_w: float
+
+
+class RackPlan(_Out):
+    """One rack with its devices, power and cooling method. A rack-scale system's rack has its id as catalog_id."""
+
+    name: str
+    catalog_id: str
+    row: int
+    position: int
+    height_u: int
+    used_u: int
+    power_limit_kw: float
+    it_power_kw: float
+    cooling: Literal["air", "rdhx", "liquid", "liquid+air", "liquid+rdhx"]
+    air_heat_kw: float
+    liquid_heat_kw: float
+    circuits: int
+    pdu_model: str | None = Field(description="None for a rack-scale system, which brings its own power shelves")
+    devices: list[RackDevice]
+
+
+class FeedLossCheck(_Out):
+    """What one system type does when one of its two feeds is lost (2N / N+1 with A/B split)."""
+
+    catalog_id: str
+    systems: int
+    psus_total: int
+    psus_on_remaining_feed: int
+    capacity_on_remaining_feed_w: float
+    max_power_w: float
+    status: Literal["full", "degraded", "no-psu-data"]
+
+
+class PowerPlan(_Out):
+    """Electrical design: rack circuits and the site total."""
+
+    it_power_kw: float
+    facility_power_kw: float
+    pue: float
+    power_budget_kw: float | None
+    headroom_kw: float | None
+    feed_voltage_v: float
+    feed_phases: int
+    feed_breaker_a: float
+    feed_derating: float
+    power_factor: float
+    redundancy: Literal["N", "N+1", "2N"]
+    usable_kw_per_circuit: float
+    circuits: int
+    feed_loss: list[FeedLossCheck]
+
+
+class BomLine(_Out):
+    """One line of the bill of materials."""
+
+    part: str
+    description: str
+    category: str
+    quantity: int
+    unit_price_usd: float
+    extended_price_usd: float
+    confidence: Confidence
+    source: str
+
+
+class FabricPlan(_Out):
+    """A network fabric (filled in by fabric sizing; see the fabrics issue)."""
+
+    technology: str
+    planes: int
+    switch_model: str
+    switches: dict[str, int]
+    links: dict[str, int]
+    endpoints: int
+    port_utilisation: dict[str, float]
+
+
+class CoolingPlan(_Out):
+    """Heat rejection by method, with the airflow and liquid flow it needs."""
+
+    heat_kw_by_method: dict[str, float]
+    racks_by_method: dict[str, int]
+    airflow_cfm: float
+    liquid_flow_lpm: float
+
+
+class PerformanceEstimate(_Out):
+    """A calibrated performance estimate for one workload on one platform (filled by the performance model)."""
+
+    workload: str
+    platform: str
+    accelerators: int
+    tokens_per_second: float
+    mfu: float
+    confidence_low: float
+    confidence_high: float
+    calibrated_on: str
+
+
+class Plan(_Out):
+    """The resolved design. `fabrics` and `performance` are empty until those capabilities land."""
+
+    schema_version: str = SCHEMA_VERSION
+    metadata: PlanMetadata
+    summary: Summary
+    compute: list[ComputeAllocation]
+    racks: list[RackPlan]
+    power: PowerPlan
+    cooling: CoolingPlan
+    bom: list[BomLine]
+    assumptions: list[Assumption]
+    warnings: list[str] = Field(default_factory=list)
+    fabrics: dict[str, FabricPlan] = Field(default_factory=dict)
+    performance: list[PerformanceEstimate] = Field(default_factory=list)
