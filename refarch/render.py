@@ -1,0 +1,98 @@
+"""Stage `render`: write the bundle from the Plan alone (plan.json, summary.md, bom.csv, manifest.json)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import jinja2
+
+from refarch.bundle import write_bundle_atomically
+from refarch.plan import Plan
+from refarch.resources import builtin_templates_dir
+
+__all__ = ["BOM_COLUMNS", "plan_json", "render"]
+
+BOM_COLUMNS = (
+    "part",
+    "description",
+    "category",
+    "quantity",
+    "unit_price_usd",
+    "extended_price_usd",
+    "confidence",
+    "source",
+)
+
+
+def plan_json(plan: Plan) -> str:
+    """The Plan as canonical JSON: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(plan.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def render(plan: Plan, outdir: Path, force: bool = False, template_dirs: Sequence[Path] = ()) -> Path:
+    """Write the bundle for `plan` into `outdir` atomically and return its absolute path.
+
+    Args:
+        plan: the resolved design.
+        outdir: bundle directory; must not exist or be empty unless `force`.
+        force: replace an existing non-empty directory.
+        template_dirs: user template directories searched before the built-in templates.
+
+    Raises:
+        OutputError: the directory cannot be written or exists without `force`.
+    """
+    env = _environment(template_dirs)
+
+    def fill(staging: Path) -> None:
+        files = {
+            "plan.json": plan_json(plan),
+            "summary.md": env.get_template("summary/summary.md.j2").render(plan=plan),
+            "bom.csv": _bom_csv(plan),
+        }
+        for name, text in files.items():
+            _write(staging / name, text)
+        _write(staging / "manifest.json", _manifest(files))
+
+    return write_bundle_atomically(outdir, fill, force)
+
+
+def _environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
+    search = [*map(str, template_dirs), str(builtin_templates_dir())]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(search),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # markdown and config text, not HTML
+    )
+    env.filters["money"] = lambda v: f"${v:,.0f}"
+    env.filters["kw"] = lambda v: f"{v:,.1f} kW"
+    return env
+
+
+def _bom_csv(plan: Plan) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(BOM_COLUMNS)
+    for line in plan.bom:
+        writer.writerow(
+            [line.part, line.description, line.category, line.quantity, f"{line.unit_price_usd:.2f}",
+             f"{line.extended_price_usd:.2f}", line.confidence, line.source]
+        )  # fmt: skip
+    return buffer.getvalue()
+
+
+def _manifest(files: dict[str, str]) -> str:
+    digests = {name: hashlib.sha256(text.encode()).hexdigest() for name, text in sorted(files.items())}
+    return json.dumps({"files": digests}, sort_keys=True, indent=2) + "\n"
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8", newline="\n")
