@@ -1,0 +1,130 @@
+"""The CLI: exit codes, clear one-message errors (never a traceback), safe output directories."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .conftest import EXAMPLES, MINIMAL_SPEC, REPO, CliResult
+
+Run = Callable[..., CliResult]
+
+
+def test_version(run_cli: Run) -> None:
+    code, out, _ = run_cli("--version")
+    assert code == 0 and out.startswith("refarch ")
+
+
+def test_plan_writes_bundle_and_summary(run_cli: Run, tmp_path: Path) -> None:
+    code, out, err = run_cli("plan", REPO / "examples/dgx-h100-su.yaml", "-o", tmp_path / "b")
+    assert code == 0, err
+    assert "bundle written to" in out and "systems" in out
+    assert {p.name for p in (tmp_path / "b").iterdir()} == {"plan.json", "summary.md", "bom.csv", "manifest.json"}
+
+
+def test_existing_directory_is_not_overwritten_without_force(run_cli: Run, tmp_path: Path) -> None:
+    target = tmp_path / "b"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    code, _, err = run_cli("plan", REPO / "examples/dgx-h100-su.yaml", "-o", target)
+    assert code == 4 and "--force" in err
+    assert (target / "keep.txt").read_text() == "mine"
+    code, _, err = run_cli("plan", REPO / "examples/dgx-h100-su.yaml", "-o", target, "--force")
+    assert code == 0, err
+    assert not (target / "keep.txt").exists() and (target / "plan.json").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging leftovers
+
+
+def test_failed_plan_leaves_no_partial_bundle(run_cli: Run, write_spec: Callable[[str], Path], tmp_path: Path) -> None:
+    spec = write_spec(MINIMAL_SPEC + "  power_budget: 10 kW\n")
+    code, _, err = run_cli("plan", spec, "-o", tmp_path / "out")
+    assert code == 3 and "site power budget" in err
+    assert not (tmp_path / "out").exists()
+
+
+BAD_INPUTS = [
+    ("malformed", "a: [1,\n", 2, "invalid YAML"),
+    ("unknown-key", MINIMAL_SPEC.replace("kind: Workload", "kind: Workload\nkindd: x"), 2, "unknown key 'kindd'"),
+    ("wrong-unit", MINIMAL_SPEC.replace("40 kW", "40 kg"), 2, "is not a power"),
+    ("zero-count", MINIMAL_SPEC.replace("systems: 2", "systems: 0"), 2, "greater than 0"),
+    ("unknown-platform", MINIMAL_SPEC.replace("dgx-h100", "dgx-h1000"), 2, "did you mean dgx-h100"),
+    ("duplicate-key", MINIMAL_SPEC.replace("kind: Workload", "kind: Workload\nkind: Workload"), 2, "duplicate key"),
+    ("alias-bomb", "a: &a [1,1,1,1]\nb: [*a,*a,*a,*a]\n", 2, "not allowed"),
+    ("target-driven", MINIMAL_SPEC.replace("    platform: dgx-h100\n    systems: 2\n", "    target:\n      time_to_train: 30 days\n"),
+     2, "not supported yet"),
+    ("rack-too-small", MINIMAL_SPEC.replace("40 kW", "8 kW"), 3, "above the rack power limit"),
+    ("no-liquid", MINIMAL_SPEC.replace("dgx-h100", "gb200-nvl72").replace("40 kW", "140 kW"), 3, "needs liquid cooling"),
+    ("too-many-racks", MINIMAL_SPEC.replace("systems: 2", "systems: 40") + "  max_racks: 3\n", 3, "the site allows 3"),
+    ("budget", MINIMAL_SPEC + "budget: 1000 USD\n", 3, "over by"),
+    ("no-pdu", MINIMAL_SPEC + "  feed:\n    voltage: 480 V\n", 2, "no PDU in the catalog"),
+    ("no-rack-height", MINIMAL_SPEC + "  rack_height: 45\n", 2, "no rack of 45U"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "code", "fragment"), [b[1:] for b in BAD_INPUTS], ids=[b[0] for b in BAD_INPUTS])
+def test_bad_input_gives_one_clear_message(
+    run_cli: Run, write_spec: Callable[[str], Path], tmp_path: Path, text: str, code: int, fragment: str
+) -> None:
+    spec = write_spec(text)
+    actual, out, err = run_cli("plan", spec, "-o", tmp_path / "out")
+    assert actual == code, err
+    assert fragment in err
+    assert "Traceback" not in err + out
+    assert err.startswith("error:")
+    assert not (tmp_path / "out").exists()
+
+
+def test_huge_spec_is_refused(run_cli: Run, write_spec: Callable[[str], Path]) -> None:
+    code, _, err = run_cli("validate", write_spec("# " + "x" * 2_000_000 + "\n"))
+    assert code == 2 and "limit" in err
+
+
+def test_validate_accepts_examples(run_cli: Run) -> None:
+    for example in EXAMPLES:
+        code, out, err = run_cli("validate", example)
+        assert code == 0, err
+        assert "valid" in out
+
+
+@pytest.mark.parametrize("which", ["spec", "plan", "catalog"])
+def test_schema_commands_print_json(run_cli: Run, which: str) -> None:
+    code, out, _ = run_cli("schema", which)
+    assert code == 0
+    assert "properties" in json.loads(out) or "oneOf" in json.loads(out) or "$defs" in json.loads(out)
+
+
+def test_schema_rejects_unknown_name(run_cli: Run) -> None:
+    code, _, err = run_cli("schema", "plans")
+    assert code == 2 and "spec, plan, catalog" in err
+
+
+def test_catalog_list_and_show(run_cli: Run) -> None:
+    code, out, _ = run_cli("catalog", "list", "--kind", "switch")
+    assert code == 0 and "qm9700" in out and "dgx-h100" not in out
+    code, out, _ = run_cli("catalog", "show", "dgx-h200")
+    entry = json.loads(out)
+    assert code == 0 and entry["id"] == "dgx-h200" and entry["source"]
+    code, _, err = run_cli("catalog", "show", "dgx-h2000")
+    assert code == 2 and "did you mean" in err
+    code, _, err = run_cli("catalog", "list", "--kind", "swtich")
+    assert code == 2 and "valid kinds" in err
+
+
+def test_missing_spec_file(run_cli: Run, tmp_path: Path) -> None:
+    code, _, err = run_cli("plan", tmp_path / "nope.yaml")
+    assert code == 2 and "file not found" in err
+
+
+def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: refarch/v1\nkind: [\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "refarch", "validate", str(bad)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "bad.yaml" in result.stderr
