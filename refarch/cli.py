@@ -79,7 +79,7 @@ def plan(
         workload = load_spec(spec)
         hardware = load_catalog(catalog or [])
     with err.status("sizing compute"):
-        sizing = size(workload, hardware, spec)
+        sizing = size(workload, hardware)
     with err.status("solving racks, power and cooling (CP-SAT)"):
         result = solve(workload, hardware, sizing)
     target = output or Path("bundles") / workload.metadata.name
@@ -111,7 +111,7 @@ def validate(
     """Check SPEC (syntax, fields, units, catalog references) without planning."""
     workload = load_spec(spec)
     hardware = load_catalog(catalog or [])
-    size(workload, hardware, spec)
+    size(workload, hardware)
     out.print(f"{spec}: valid ({len(workload.workloads)} workloads)")
 
 

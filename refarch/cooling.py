@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from refarch.catalog_models import Server, System
-from refarch.errors import InfeasibleError, Location
+from refarch.errors import InfeasibleError
 from refarch.plan import CoolingPlan
 from refarch.site_defaults import COOLING_PRESETS, LIQUID_LPM_PER_KW, airflow_cfm_per_w
 from refarch.spec import Spec
@@ -43,7 +43,7 @@ def rack_cooling(spec: Spec, devices: Sequence[Device], rack_name: str) -> RackC
         names = ", ".join(sorted({d.id for d in required}))
         raise InfeasibleError(
             f"{names} needs liquid cooling; site.cooling allows only {', '.join(allowed)}",
-            Location(None, "site.cooling"),
+            spec.where("site", "cooling"),
             "add 'liquid' to site.cooling or choose an air-cooled platform",
         )
     liquid = list(required)

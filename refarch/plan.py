@@ -17,6 +17,7 @@ __all__ = [
     "CoolingPlan",
     "FabricPlan",
     "FeedLossCheck",
+    "ModelShape",
     "PerformanceEstimate",
     "Plan",
     "PlanMetadata",
@@ -24,6 +25,7 @@ __all__ = [
     "RackDevice",
     "RackPlan",
     "Summary",
+    "WorkloadPlan",
 ]
 
 SCHEMA_VERSION = "1.0"
@@ -65,6 +67,34 @@ class Summary(_Out):
     capex_usd: float
     annual_energy_mwh: float
     annual_energy_cost_usd: float | None
+
+
+class ModelShape(_Out):
+    """A model's resolved dimensions (preset values with the spec's overrides applied)."""
+
+    preset: str | None
+    params: float
+    layers: int
+    hidden: int
+    heads: int
+    kv_heads: int
+    ffn_hidden: int
+    vocab: int | None
+    seq_len: int
+
+
+class WorkloadPlan(_Out):
+    """A workload as planned: the spec's fields with every default and preset resolved."""
+
+    name: str
+    workload_type: Literal["training", "inference"]
+    model: ModelShape
+    precision: Literal["bf16", "fp8", "fp16"]
+    tokens: float | None
+    global_batch_seqs: float | None
+    global_batch_tokens: float | None
+    parallelism: dict[str, int]
+    target: dict[str, float]
 
 
 class ComputeAllocation(_Out):
@@ -196,6 +226,7 @@ class Plan(_Out):
     schema_version: str = SCHEMA_VERSION
     metadata: PlanMetadata
     summary: Summary
+    workloads: list[WorkloadPlan]
     compute: list[ComputeAllocation]
     racks: list[RackPlan]
     power: PowerPlan

@@ -6,7 +6,7 @@ import math
 
 from refarch.catalog import Catalog
 from refarch.catalog_models import Pdu, System
-from refarch.errors import CatalogError, InfeasibleError, Location
+from refarch.errors import CatalogError, InfeasibleError
 from refarch.plan import FeedLossCheck
 from refarch.site_defaults import POWER_FACTOR
 from refarch.spec import Feed, Spec
@@ -46,7 +46,7 @@ def choose_pdu(spec: Spec, catalog: Catalog) -> Pdu:
     available = ", ".join(f"{p.voltage_v:g} V {p.phases}-ph {p.breaker_a:g} A" for p in catalog.of_kind("pdu"))
     raise CatalogError(
         f"no PDU in the catalog for a {feed.voltage:g} V {feed.phases}-phase {feed.breaker:g} A feed",
-        Location(None, "site.feed"),
+        spec.where("site", "feed"),
         f"use one of: {available}; or add a 'pdu' entry with --catalog",
     )
 
@@ -83,6 +83,6 @@ def check_power_budget(spec: Spec, facility_w: float) -> None:
         raise InfeasibleError(
             f"the design needs {facility_w / 1e6:.3f} MW at the facility (PUE {spec.site.pue:g}); "
             f"site power budget is {budget / 1e6:.3f} MW (over by {(facility_w - budget) / 1e6:.3f} MW)",
-            Location(None, "site.power_budget"),
+            spec.where("site", "power_budget"),
             "raise site.power_budget, lower site.pue, or reduce the system count",
         )

@@ -7,7 +7,7 @@ from typing import cast
 
 from refarch.catalog import Catalog
 from refarch.catalog_models import Rack, Server, System
-from refarch.errors import CatalogError, InfeasibleError, Location
+from refarch.errors import CatalogError, InfeasibleError
 from refarch.plan import Assumption
 from refarch.site_defaults import COOLING_PRESETS
 from refarch.spec import Spec
@@ -71,7 +71,7 @@ def choose_rack(spec: Spec, catalog: Catalog) -> Rack:
         heights = sorted({r.height_u for r in catalog.of_kind("rack")})
         raise CatalogError(
             f"no rack of {spec.site.rack_height}U in the catalog",
-            Location(None, "site.rack_height"),
+            spec.where("site", "rack_height"),
             f"use one of {', '.join(map(str, heights))} or add a rack entry with --catalog",
         )
     return cast(Rack, racks[0])
@@ -94,7 +94,7 @@ def layout_racks(spec: Spec, catalog: Catalog, items: list[MountedItem]) -> Rack
     try:
         packing = pack_racks(instance)
     except PackingInfeasibleError as exc:
-        raise InfeasibleError(exc.reason, Location(None, "site.rack_power_limit"), _fit_hint(spec)) from None
+        raise InfeasibleError(exc.reason, spec.where("site", "rack_power_limit"), _fit_hint(spec)) from None
     problems = validate_packing(instance, packing)
     if problems:  # a solver bug, not a user error: fail loudly rather than emit a wrong plan
         raise AssertionError("rack packing failed validation: " + "; ".join(problems))
@@ -119,6 +119,6 @@ def _check_max_racks(spec: Spec, racks: int) -> None:
     if limit is not None and racks > limit:
         raise InfeasibleError(
             f"the design needs {racks} racks; the site allows {limit} (short by {racks - limit})",
-            Location(None, "site.max_racks"),
+            spec.where("site", "max_racks"),
             "raise site.max_racks or site.rack_power_limit, or reduce the system count",
         )

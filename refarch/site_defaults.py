@@ -79,6 +79,13 @@ def preset_assumptions() -> list[Assumption]:
             source="catalog max_power_w",
         ),
         Assumption(
+            id="scope-fabrics",
+            text="Compute, storage and management networks are not sized yet: their switches, optics, cables, "
+            "power and cost are not in this plan's BOM, power or cooling totals.",
+            confidence="estimate",
+            source="refarch scope (fabric sizing is a planned capability)",
+        ),
+        Assumption(
             id="row-layout",
             text=f"Racks are laid out in rows of {RACKS_PER_ROW} until a physical floor plan is given.",
             confidence="estimate",

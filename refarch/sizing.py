@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from refarch.catalog import Catalog
-from refarch.catalog_models import Accelerator, Server, System
-from refarch.errors import Location, NotSupportedError
-from refarch.plan import Assumption, ComputeAllocation
+from refarch.catalog_models import Accelerator, Server, Switch, System
+from refarch.errors import NotSupportedError
+from refarch.plan import Assumption, ComputeAllocation, WorkloadPlan
 from refarch.spec import Spec, WorkloadSpec
+from refarch.workloads import resolve_workloads
 
 __all__ = ["Sizing", "SupportServers", "size"]
 
@@ -33,22 +33,26 @@ class SupportServers:
 class Sizing:
     """Output of `size`: compute per workload, support servers, and the assumptions sizing relied on."""
 
+    workloads: list[WorkloadPlan] = field(default_factory=list)
     allocations: list[ComputeAllocation] = field(default_factory=list)
     systems: dict[str, System] = field(default_factory=dict)
     support: list[SupportServers] = field(default_factory=list)
     assumptions: list[Assumption] = field(default_factory=list)
 
 
-def size(spec: Spec, catalog: Catalog, spec_file: Path | None = None) -> Sizing:
-    """Resolve every workload's compute.
+def size(spec: Spec, catalog: Catalog) -> Sizing:
+    """Resolve every workload's model and compute.
 
     Raises:
         NotSupportedError: a workload gives a `target` (needs the performance model).
-        CatalogError: a `platform` id is unknown or not a system.
+        CatalogError: a `platform`, `model.preset` or `network.switch` id is unknown or of the wrong kind.
     """
-    sizing = Sizing()
+    workloads, notes = resolve_workloads(spec, catalog)
+    sizing = Sizing(workloads=workloads, assumptions=notes)
+    if spec.network.switch is not None:
+        catalog.get(spec.network.switch, Switch, spec.where("network", "switch"))
     for index, workload in enumerate(spec.workloads):
-        where = Location(spec_file, f"workloads[{index}]")
+        where = spec.where("workloads", index)
         if workload.target is not None:
             raise NotSupportedError(
                 f"workload '{workload.name}' is sized by a target, which needs the performance model "
@@ -56,7 +60,7 @@ def size(spec: Spec, catalog: Catalog, spec_file: Path | None = None) -> Sizing:
                 where,
                 "give a fixed size instead: 'platform: <system id>' with 'systems: N' or 'accelerators: N'",
             )
-        system = catalog.get(str(workload.platform), System, Location(where.file, f"{where.path}.platform"))
+        system = catalog.get(str(workload.platform), System, spec.where("workloads", index, "platform"))
         sizing.systems[system.id] = system
         sizing.allocations.append(_fixed_allocation(workload, system, catalog, sizing))
     _add_support_servers(sizing, catalog)

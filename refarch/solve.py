@@ -10,7 +10,7 @@ from refarch.bom import bom_lines
 from refarch.catalog import Catalog
 from refarch.catalog_models import System
 from refarch.cooling import RackCooling, cooling_plan, rack_cooling
-from refarch.errors import InfeasibleError, Location
+from refarch.errors import InfeasibleError
 from refarch.plan import Plan, PlanMetadata, PowerPlan, RackDevice, RackPlan, Summary
 from refarch.power import check_power_budget, choose_pdu, circuits_for, feed_loss_check, usable_w_per_circuit
 from refarch.racks import MountedItem, RackLayout, layout_racks, rack_power_limit
@@ -53,6 +53,7 @@ def solve(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
     return Plan(
         metadata=_metadata(spec, catalog),
         summary=_summary(spec, sizing, racks, power, capex),
+        workloads=sizing.workloads,
         compute=sizing.allocations,
         racks=racks,
         power=power,
@@ -155,7 +156,7 @@ def _check_budget(spec: Spec, capex: float) -> None:
     if spec.budget is not None and capex > spec.budget:
         raise InfeasibleError(
             f"the design costs ${capex:,.0f}; the budget is ${spec.budget:,.0f} (over by ${capex - spec.budget:,.0f})",
-            Location(None, "budget"),
+            spec.where("budget"),
             "raise the budget or reduce the system count; prices marked 'estimate' can be overridden with --catalog",
         )
 

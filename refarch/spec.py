@@ -16,15 +16,16 @@ from pydantic import (
     ConfigDict,
     Field,
     PositiveInt,
+    PrivateAttr,
     ValidationError,
     WithJsonSchema,
     model_validator,
 )
 
-from refarch.errors import SpecError
+from refarch.errors import Location, SpecError
 from refarch.input_errors import raise_validation_error
 from refarch.units import DIMENSIONS, parse_quantity
-from refarch.yaml_source import read_yaml
+from refarch.yaml_source import YamlDocument, format_path, read_yaml
 
 __all__ = [
     "Feed",
@@ -248,6 +249,13 @@ class Spec(_Strict):
     site: Site = Field(default_factory=Site)
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     budget: Money | None = Field(None, description="capital budget; stored in USD")
+    _source: YamlDocument | None = PrivateAttr(default=None)
+
+    def where(self, *path: str | int) -> Location:
+        """Location of `path` in the file this spec was read from (with its line), for error messages."""
+        if self._source is None:
+            return Location(None, format_path(path))
+        return self._source.location(path)
 
     @model_validator(mode="after")
     def _unique_workload_names(self) -> Spec:
@@ -270,6 +278,8 @@ def load_spec(file: Path) -> Spec:
             "a workload spec must be a YAML mapping with apiVersion, kind, metadata, workloads", doc.location(())
         )
     try:
-        return Spec.model_validate(doc.data)
+        spec = Spec.model_validate(doc.data)
     except ValidationError as exc:
         raise_validation_error(exc, doc, Spec, SpecError)
+    spec._source = doc
+    return spec

@@ -57,7 +57,7 @@ BAD_INPUTS = [
     ("alias-bomb", "a: &a [1,1,1,1]\nb: [*a,*a,*a,*a]\n", 2, "not allowed"),
     ("target-driven", MINIMAL_SPEC.replace("    platform: dgx-h100\n    systems: 2\n", "    target:\n      time_to_train: 30 days\n"),
      2, "not supported yet"),
-    ("rack-too-small", MINIMAL_SPEC.replace("40 kW", "8 kW"), 3, "above the rack power limit"),
+    ("rack-too-small", MINIMAL_SPEC.replace("40 kW", "8 kW"), 3, "spec.yaml:13 at 'site.rack_power_limit'"),
     ("no-liquid", MINIMAL_SPEC.replace("dgx-h100", "gb200-nvl72").replace("40 kW", "140 kW"), 3, "needs liquid cooling"),
     ("too-many-racks", MINIMAL_SPEC.replace("systems: 2", "systems: 40") + "  max_racks: 3\n", 3, "the site allows 3"),
     ("budget", MINIMAL_SPEC + "budget: 1000 USD\n", 3, "over by"),
@@ -76,6 +76,7 @@ def test_bad_input_gives_one_clear_message(
     assert fragment in err
     assert "Traceback" not in err + out
     assert err.startswith("error:")
+    assert "spec.yaml:" in err  # every message names the file, with a line where one exists
     assert not (tmp_path / "out").exists()
 
 

@@ -19,7 +19,7 @@ FILES = ("plan.json", "summary.md", "bom.csv")
 def test_bundle_matches_golden(example: Path, tmp_path: Path, update_goldens: bool) -> None:
     catalog = load_catalog()
     spec = load_spec(example)
-    bundle = render(solve(spec, catalog, size(spec, catalog, example)), tmp_path / "bundle")
+    bundle = render(solve(spec, catalog, size(spec, catalog)), tmp_path / "bundle")
     golden = GOLDEN / example.stem
     if update_goldens:
         shutil.rmtree(golden, ignore_errors=True)

@@ -19,7 +19,7 @@ from .conftest import EXAMPLES
 
 def _plan(example: Path, catalog: Catalog) -> Plan:
     spec = load_spec(example)
-    return solve(spec, catalog, size(spec, catalog, example))
+    return solve(spec, catalog, size(spec, catalog))
 
 
 @pytest.fixture(scope="module")
