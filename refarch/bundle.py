@@ -35,6 +35,9 @@ def write_bundle_atomically(target: Path, fill: Callable[[Path], None], force: b
         fill(staging)
         staging.chmod(0o755)  # mkdtemp makes it 0700; a bundle is an ordinary directory
         _swap_into_place(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"cannot write the bundle: {exc.strerror or exc}", Location(target)) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

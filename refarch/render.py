@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 
 from refarch.bundle import write_bundle_atomically
+from refarch.errors import InputError, Location
 from refarch.plan import Plan
 from refarch.resources import builtin_templates_dir
 
@@ -51,7 +52,7 @@ def render(plan: Plan, outdir: Path, force: bool = False, template_dirs: Sequenc
     def fill(staging: Path) -> None:
         files = {
             "plan.json": plan_json(plan),
-            "summary.md": env.get_template("summary/summary.md.j2").render(plan=plan),
+            "summary.md": _render_template(env, "summary/summary.md.j2", plan),
             "bom.csv": _bom_csv(plan),
         }
         for name, text in files.items():
@@ -62,6 +63,9 @@ def render(plan: Plan, outdir: Path, force: bool = False, template_dirs: Sequenc
 
 
 def _environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
+    for directory in template_dirs:
+        if not directory.is_dir():
+            raise InputError("template directory not found", Location(directory), "give a directory of *.j2 files")
     search = [*map(str, template_dirs), str(builtin_templates_dir())]
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(search),
@@ -74,6 +78,22 @@ def _environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
     env.filters["money"] = lambda v: f"${v:,.0f}"
     env.filters["kw"] = lambda v: f"{v:,.1f} kW"
     return env
+
+
+def _render_template(env: jinja2.Environment, name: str, plan: Plan) -> str:
+    """Render one template; a broken user template is reported with its file and line, not a traceback."""
+    try:
+        return env.get_template(name).render(plan=plan)
+    except jinja2.TemplateSyntaxError as exc:
+        raise InputError(
+            f"template syntax error: {exc.message}", Location(Path(exc.filename or name), "", exc.lineno)
+        ) from None
+    except jinja2.TemplateError as exc:
+        raise InputError(
+            f"template '{name}' failed: {exc.message}",
+            None,
+            "templates see only `plan`; `refarch schema plan` lists its fields",
+        ) from None
 
 
 def _bom_csv(plan: Plan) -> str:

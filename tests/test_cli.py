@@ -129,3 +129,56 @@ def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "bad.yaml" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("template", "code", "fragment"),
+    [
+        ("# {{ plan.nope }}\n", 2, "has no attribute 'nope'"),
+        ("# {% for x in %}\n", 2, "summary.md.j2:1"),
+    ],
+    ids=["undefined", "syntax"],
+)
+def test_user_template_errors_are_reported(
+    run_cli: Run, tmp_path: Path, template: str, code: int, fragment: str
+) -> None:
+    templates = tmp_path / "tpl" / "summary"
+    templates.mkdir(parents=True)
+    (templates / "summary.md.j2").write_text(template)
+    actual, _, err = run_cli(
+        "plan", REPO / "examples/dgx-h100-su.yaml", "-o", tmp_path / "o", "--templates", tmp_path / "tpl"
+    )
+    assert actual == code and fragment in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_user_template_overrides_builtin(run_cli: Run, tmp_path: Path) -> None:
+    templates = tmp_path / "tpl" / "summary"
+    templates.mkdir(parents=True)
+    (templates / "summary.md.j2").write_text("{{ plan.summary.systems }} systems\n")
+    code, _, err = run_cli(
+        "plan", REPO / "examples/dgx-h100-su.yaml", "-o", tmp_path / "o", "--templates", tmp_path / "tpl"
+    )
+    assert code == 0, err
+    assert (tmp_path / "o" / "summary.md").read_text() == "31 systems\n"
+
+
+def test_unwritable_output_is_a_clear_error(run_cli: Run, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = run_cli("plan", REPO / "examples/dgx-h100-su.yaml", "-o", blocker / "sub")
+    assert code == 4 and "Traceback" not in err
+
+
+def test_output_is_identical_across_processes(tmp_path: Path) -> None:
+    """Hash seeds differ per process; the bundle must not depend on them."""
+    bundles = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"b{seed}"
+        env = {"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}
+        subprocess.run(
+            [sys.executable, "-m", "refarch", "plan", str(REPO / "examples/cerebras-cs3.yaml"), "-o", str(out)],
+            check=True, capture_output=True, env=env,
+        )  # fmt: skip
+        bundles.append({p.name: p.read_bytes() for p in out.iterdir()})
+    assert bundles[0] == bundles[1]
