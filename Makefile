@@ -14,8 +14,8 @@ demo: $(STAMP) system-deps
 test: $(STAMP) system-deps lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check refarch solvers tests
-	$(BIN)/ruff format --check refarch solvers tests
+	$(BIN)/ruff check refarch solvers tests bench
+	$(BIN)/ruff format --check refarch solvers tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

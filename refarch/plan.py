@@ -18,12 +18,14 @@ __all__ = [
     "FabricPlan",
     "FeedLossCheck",
     "ModelShape",
+    "NetworkPlan",
     "PerformanceEstimate",
     "Plan",
     "PlanMetadata",
     "PowerPlan",
     "RackDevice",
     "RackPlan",
+    "SitePlan",
     "Summary",
     "WorkloadPlan",
 ]
@@ -95,6 +97,29 @@ class WorkloadPlan(_Out):
     global_batch_tokens: float | None
     parallelism: dict[str, int]
     target: dict[str, float]
+
+
+class SitePlan(_Out):
+    """The site limits the design was solved against, with defaults applied."""
+
+    power_budget_w: float | None
+    rack_power_limit_w: float
+    cooling: list[str]
+    rack_height_u: int
+    max_racks: int | None
+    pue: float
+    electricity_price_usd_per_kwh: float | None
+    budget_usd: float | None
+
+
+class NetworkPlan(_Out):
+    """The scale-out network choices, resolved from the spec and the platform's reference design."""
+
+    compute: Literal["infiniband", "roce", "ethernet"]
+    switch: str
+    planes: int
+    oversubscription: float
+    chosen_because: str
 
 
 class ComputeAllocation(_Out):
@@ -226,6 +251,8 @@ class Plan(_Out):
     schema_version: str = SCHEMA_VERSION
     metadata: PlanMetadata
     summary: Summary
+    site: SitePlan
+    network: NetworkPlan
     workloads: list[WorkloadPlan]
     compute: list[ComputeAllocation]
     racks: list[RackPlan]

@@ -11,7 +11,8 @@ from refarch.catalog import Catalog
 from refarch.catalog_models import System
 from refarch.cooling import RackCooling, cooling_plan, rack_cooling
 from refarch.errors import InfeasibleError
-from refarch.plan import Plan, PlanMetadata, PowerPlan, RackDevice, RackPlan, Summary
+from refarch.network_choice import choose_network
+from refarch.plan import Plan, PlanMetadata, PowerPlan, RackDevice, RackPlan, SitePlan, Summary
 from refarch.power import check_power_budget, choose_pdu, circuits_for, feed_loss_check, usable_w_per_circuit
 from refarch.racks import MountedItem, RackLayout, layout_racks, rack_power_limit
 from refarch.site_defaults import POWER_FACTOR, RACKS_PER_ROW, preset_assumptions
@@ -46,13 +47,16 @@ def solve(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
     bom = bom_lines(catalog, _quantities(items, racks, layout, pdu.id))
     capex = round(sum(line.extended_price_usd for line in bom), 2)
     _check_budget(spec, capex)
-    assumptions = [*sizing.assumptions, *default_assumptions(spec), *preset_assumptions()]
+    network, network_notes = choose_network(spec, catalog, list(sizing.systems.values()))
+    assumptions = [*sizing.assumptions, *default_assumptions(spec), *preset_assumptions(), *network_notes]
     limit_assumption = rack_power_limit(spec)[1]
     if limit_assumption:
         assumptions.append(limit_assumption)
     return Plan(
         metadata=_metadata(spec, catalog),
         summary=_summary(spec, sizing, racks, power, capex),
+        site=_site_plan(spec, layout.power_limit_w),
+        network=network,
         workloads=sizing.workloads,
         compute=sizing.allocations,
         racks=racks,
@@ -173,6 +177,20 @@ def _summary(spec: Spec, sizing: Sizing, racks: list[RackPlan], power: PowerPlan
         capex_usd=capex,
         annual_energy_mwh=energy_mwh,
         annual_energy_cost_usd=round(energy_mwh * 1000 * price, 2) if price is not None else None,
+    )
+
+
+def _site_plan(spec: Spec, rack_power_limit_w: float) -> SitePlan:
+    site = spec.site
+    return SitePlan(
+        power_budget_w=site.power_budget,
+        rack_power_limit_w=rack_power_limit_w,
+        cooling=list(site.cooling),
+        rack_height_u=site.rack_height,
+        max_racks=site.max_racks,
+        pue=site.pue,
+        electricity_price_usd_per_kwh=site.electricity_price,
+        budget_usd=spec.budget,
     )
 
 

@@ -1,0 +1,54 @@
+"""Benchmark: plan fixed-size clusters of growing size end to end (load, size, solve, render).
+
+Not part of the test suite. Run:  .venv/bin/python bench/bench_plan.py
+Prints one row per case: wall time of each stage and the peak resident memory of the process.
+"""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from refarch import load_catalog, load_spec, render, size, solve
+
+CASES = [
+    ("dgx-h100 1 SU (248 GPUs)", "dgx-h100", 31, "40 kW", "[air, rdhx]"),
+    ("dgx-h100 4 SU (1,016 GPUs)", "dgx-h100", 127, "40 kW", "[air, rdhx]"),
+    ("dgx-h100 16,384 GPUs", "dgx-h100", 2048, "40 kW", "[air, rdhx]"),
+    ("dgx-b200 131,072 GPUs", "dgx-b200", 16384, "60 kW", "[air, rdhx]"),
+    ("gb200-nvl72 1,152 racks (82,944 GPUs)", "gb200-nvl72", 1152, "140 kW", "[liquid]"),
+    ("cs-3 64 systems + support servers", "cs-3", 64, "50 kW", "[air, liquid]"),
+]
+
+SPEC = """\
+apiVersion: refarch/v1
+kind: Workload
+metadata: {{name: bench}}
+workloads:
+  - {{name: w, type: training, model: {{preset: llama3-70b}}, platform: {platform}, systems: {systems}}}
+site: {{rack_power_limit: {limit}, cooling: {cooling}, rack_height: 48}}
+"""
+
+
+def main() -> None:
+    catalog = load_catalog()
+    print("| case | racks | size+solve s | render s | peak RSS MiB |")
+    print("|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, platform, systems, limit, cooling in CASES:
+            spec_file = Path(tmp) / "spec.yaml"
+            spec_file.write_text(SPEC.format(platform=platform, systems=systems, limit=limit, cooling=cooling))
+            spec = load_spec(spec_file)
+            start = time.perf_counter()
+            plan = solve(spec, catalog, size(spec, catalog))
+            solved = time.perf_counter()
+            render(plan, Path(tmp) / "bundle", force=True)
+            rendered = time.perf_counter()
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"| {name} | {plan.summary.racks} | {solved - start:.2f} | {rendered - solved:.2f} | {rss:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
