@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from refarch.catalog_models import Accelerator, CatalogEntry, LlmModel, Server, Switch, System
+from refarch.catalog_models import Accelerator, CatalogEntry, LlmModel, Nic, Server, Switch, System
 from refarch.errors import CatalogError, Location
 from refarch.input_errors import closest
 from refarch.resources import builtin_catalog_dir
@@ -219,10 +219,11 @@ _DISCRIMINATOR_TAGS = {
 def _check_references(catalog: Catalog, raw: dict[str, _Raw]) -> None:
     for entry_id, entry in catalog.entries.items():
         item = raw[entry_id]
+        if isinstance(entry, System | Server):
+            for i, slot in enumerate(entry.nics):
+                _ref(catalog, slot.nic, Nic, item, f"nics[{i}].nic")
         if isinstance(entry, System):
             _ref(catalog, entry.accelerator, Accelerator, item, "accelerator")
-            for i, slot in enumerate(entry.nics):
-                _ref(catalog, slot.nic, Any, item, f"nics[{i}].nic")
             for i, role in enumerate(entry.support):
                 _ref(catalog, role.server, Server, item, f"support[{i}].server")
             if entry.reference_switch:

@@ -129,6 +129,7 @@ class Server(_Mounted):
 
     kind: Literal["server"]
     role: str
+    nics: list[NicSlot] = Field(default_factory=list, description="ports into the compute fabric (role compute)")
 
 
 class Switch(_Mounted):
@@ -142,6 +143,11 @@ class Switch(_Mounted):
     cage_type: str | None = None
     managed: bool = True
     role: Literal["compute", "storage", "inband", "oob", "any"] = "any"
+    uplinks: PositiveInt | None = Field(None, description="dedicated uplink ports (e.g. SN2201's 4 x 100G)")
+    uplink_speed_gbps: PositiveInt | None = None
+    max_power_includes_optics: bool = Field(
+        False, description="max_power_w already counts pluggable optics in every cage (datasheet maximum)"
+    )
 
 
 class Nic(_Priced):
@@ -167,11 +173,13 @@ class Transceiver(_Priced):
 
 
 class Cable(_Priced):
-    """A copper cable or a fibre patch cord; price is per cable (fibre: `price_per_m` adds length)."""
+    """A copper cable or a fibre patch cord, priced per cable; `links` 2 is a twin-port or splitter cable."""
 
     kind: Literal["cable"]
     medium: Literal["dac", "acc", "fibre-mmf", "fibre-smf", "cat6a"]
     speed_gbps: PositiveInt
+    links: PositiveInt = 1
+    ends: Literal["switch-switch", "switch-endpoint", "any"] = "any"
     reach_m: PositiveFloat
     power_w: float = Field(0, ge=0)
 

@@ -2,7 +2,7 @@
 
 Liquid takes what must be liquid cooled (e.g. GB200 NVL72). The rest goes to air, or to a rear door when it is too
 dense for room air; only if that is still too much do liquid-capable systems (e.g. CS-3) move to facility water.
-Air-only equipment (servers, most DGX) always stays on the air side.
+Air-only equipment (servers, switches, most DGX) always stays on the air side.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from refarch.catalog_models import Server, System
+from refarch.catalog_models import Server, Switch, System
 from refarch.errors import InfeasibleError
 from refarch.plan import CoolingPlan
 from refarch.site_defaults import COOLING_PRESETS, LIQUID_LPM_PER_KW, airflow_cfm_per_w
@@ -18,7 +18,7 @@ from refarch.spec import Spec
 
 __all__ = ["RackCooling", "cooling_plan", "rack_cooling"]
 
-Device = System | Server
+Device = System | Server | Switch
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,8 @@ class RackCooling:
     warning: str | None = None
 
 
-def rack_cooling(spec: Spec, devices: Sequence[Device], rack_name: str) -> RackCooling:
-    """Cool one rack with the cheapest allowed methods.
+def rack_cooling(spec: Spec, devices: Sequence[Device], rack_name: str, extra_air_w: float = 0.0) -> RackCooling:
+    """Cool one rack with the cheapest allowed methods; `extra_air_w` (optics) always goes to the air side.
 
     Raises:
         InfeasibleError: a device needs liquid cooling and site.cooling has no liquid.
@@ -48,11 +48,11 @@ def rack_cooling(spec: Spec, devices: Sequence[Device], rack_name: str) -> RackC
         )
     liquid = list(required)
     air = [d for d in devices if d not in liquid]
-    if _air_method(spec, _power(air)) is None and "liquid" in allowed:
+    if _air_method(spec, _power(air) + extra_air_w) is None and "liquid" in allowed:
         movable = [d for d in air if isinstance(d, System) and "liquid" in d.cooling]
         liquid += movable
         air = [d for d in air if d not in movable]
-    return _label(spec, _power(air), _power(liquid), rack_name)
+    return _label(spec, _power(air) + extra_air_w, _power(liquid), rack_name)
 
 
 def _power(devices: Sequence[Device]) -> float:

@@ -13,6 +13,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Assumption",
     "BomLine",
+    "CableRun",
     "ComputeAllocation",
     "CoolingPlan",
     "FabricPlan",
@@ -64,6 +65,8 @@ class Summary(_Out):
     accelerators: int
     systems: int
     racks: int
+    switches: int
+    cables: int
     it_power_kw: float
     facility_power_kw: float
     capex_usd: float
@@ -158,11 +161,12 @@ class RackPlan(_Out):
     height_u: int
     used_u: int
     power_limit_kw: float
-    it_power_kw: float
+    it_power_kw: float = Field(description="devices at maximum power plus the optics plugged into them")
+    optics_power_kw: float = Field(description="transceivers in this rack's devices (part of it_power_kw)")
     cooling: Literal["air", "rdhx", "liquid", "liquid+air", "liquid+rdhx"]
     air_heat_kw: float
     liquid_heat_kw: float
-    circuits: int
+    circuits: int = Field(description="feed circuits, sized for the rack's devices and the most optics they can take")
     pdu_model: str | None = Field(description="None for a rack-scale system, which brings its own power shelves")
     devices: list[RackDevice]
 
@@ -211,16 +215,54 @@ class BomLine(_Out):
     source: str
 
 
-class FabricPlan(_Out):
-    """A network fabric (filled in by fabric sizing; see the fabrics issue)."""
+Medium = Literal["dac", "acc", "fibre-mmf", "fibre-smf", "cat6a"]
+LinkTier = Literal["endpoint-leaf", "leaf-spine", "spine-core", "uplink"]
 
-    technology: str
+
+class CableRun(_Out):
+    """One cable (one link, as reference architectures count them). The A end is the lower tier.
+
+    Ports are labels: a switch port number, `port/lane` for a broken-out port, or the endpoint's interface
+    (`compute3` = third compute NIC; `.2` suffix = second plane of a twin-plane NIC).
+    """
+
+    fabric: str
+    plane: int
+    tier: LinkTier
+    a_device: str
+    a_port: str
+    b_device: str
+    b_port: str
+    speed_gbps: int
+    medium: Medium
+    cable: str = Field(description="catalog id of the cable or patch cord")
+    a_transceiver: str | None = Field(description="catalog id of the optic at the A end; None for copper")
+    b_transceiver: str | None = Field(description="catalog id of the optic at the B end; None for copper")
+    length_m: float
+
+
+class FabricPlan(_Out):
+    """A network fabric: its sizing, switch and link counts per tier, and every cable."""
+
+    name: str
+    purpose: str
+    technology: Literal["infiniband", "ethernet"]
     planes: int
     switch_model: str
-    switches: dict[str, int]
-    links: dict[str, int]
-    endpoints: int
-    port_utilisation: dict[str, float]
+    endpoint_speed_gbps: int
+    uplink_speed_gbps: int
+    oversubscription: float
+    rail_optimized: bool
+    rails: int
+    tiers: int
+    scalable_units: int
+    systems_per_su: int
+    endpoints: int = Field(description="endpoint links (NIC ports) per plane, fabric manager included")
+    switches: dict[str, int] = Field(description="tier (leaf, spine, core) -> switches over all planes")
+    links: dict[str, int] = Field(description="tier pair (endpoint-leaf, leaf-spine, spine-core) -> links")
+    port_utilisation: dict[str, float] = Field(description="tier -> used / available switch ports")
+    manager: str | None = Field(description="fabric manager (UFM) appliance, InfiniBand only")
+    cables: list[CableRun]
 
 
 class CoolingPlan(_Out):
@@ -246,7 +288,7 @@ class PerformanceEstimate(_Out):
 
 
 class Plan(_Out):
-    """The resolved design. `fabrics` and `performance` are empty until those capabilities land."""
+    """The resolved design. `performance` is empty until the performance model lands."""
 
     schema_version: str = SCHEMA_VERSION
     metadata: PlanMetadata

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from refarch.catalog import Catalog
-from refarch.catalog_models import Rack, Server, System
+from refarch.catalog_models import Rack, Server, Switch, System
 from refarch.errors import CatalogError, InfeasibleError
 from refarch.plan import Assumption
 from refarch.site_defaults import COOLING_PRESETS
@@ -26,11 +26,27 @@ __all__ = ["MountedItem", "RackLayout", "choose_rack", "layout_racks", "rack_pow
 
 @dataclass(frozen=True)
 class MountedItem:
-    """Devices of one catalog id to mount, with their role in the design."""
+    """Devices of one catalog id to mount, with their role in the design (e.g. compute, leaf, memoryx)."""
 
-    device: System | Server
+    device: System | Server | Switch
     count: int
     role: str
+    category: str = "compute"
+    names: tuple[str, ...] = ()
+    extra_power_w: float = 0.0  # allowance per device for what plugs into it (optics), counted when packing
+
+    def __post_init__(self) -> None:
+        if self.names and len(self.names) != self.count:
+            raise ValueError(f"{self.role}: {len(self.names)} names for {self.count} devices")
+
+    @property
+    def key(self) -> str:
+        """Packing group: the role and catalog id (e.g. compute-dgx-h100, compute-leaf-qm9700)."""
+        return f"{self.role}-{self.device.id}"
+
+    def device_name(self, index: int) -> str:
+        """Name of device `index` (0-based): the given name, else `<catalog id>-<n>`."""
+        return self.names[index] if self.names else f"{self.device.id}-{index + 1:03d}"
 
 
 @dataclass(frozen=True)
@@ -85,7 +101,7 @@ def layout_racks(spec: Spec, catalog: Catalog, items: list[MountedItem]) -> Rack
     """
     rack = choose_rack(spec, catalog)
     limit_w, _ = rack_power_limit(spec)
-    by_id = {item.device.id: item for item in items}
+    by_id = {item.key: item for item in items}
     instance = PackingInstance(
         groups=tuple(_group(item) for item in items),
         rack_height_u=rack.height_u,
@@ -98,27 +114,17 @@ def layout_racks(spec: Spec, catalog: Catalog, items: list[MountedItem]) -> Rack
     problems = validate_packing(instance, packing)
     if problems:  # a solver bug, not a user error: fail loudly rather than emit a wrong plan
         raise AssertionError("rack packing failed validation: " + "; ".join(problems))
-    _check_max_racks(spec, len(packing.racks))
     return RackLayout(rack, limit_w, by_id, packing, lower_bound_racks(instance))
 
 
 def _group(item: MountedItem) -> DeviceGroup:
     device = item.device
     rack_scale = isinstance(device, System) and device.rack_scale
-    return DeviceGroup(device.id, device.height_u, device.max_power_w, item.count, dedicated_rack=rack_scale)
+    power_w = device.max_power_w + item.extra_power_w
+    return DeviceGroup(item.key, device.height_u, power_w, item.count, dedicated_rack=rack_scale)
 
 
 def _fit_hint(spec: Spec) -> str:
     if "liquid" not in spec.site.cooling:
         return "raise site.rack_power_limit, or add a denser cooling method (rdhx, liquid) to site.cooling"
     return "raise site.rack_power_limit or choose a smaller platform"
-
-
-def _check_max_racks(spec: Spec, racks: int) -> None:
-    limit = spec.site.max_racks
-    if limit is not None and racks > limit:
-        raise InfeasibleError(
-            f"the design needs {racks} racks; the site allows {limit} (short by {racks - limit})",
-            spec.where("site", "max_racks"),
-            "raise site.max_racks or site.rack_power_limit, or reduce the system count",
-        )

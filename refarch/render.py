@@ -1,4 +1,4 @@
-"""Stage `render`: write the bundle from the Plan alone (plan.json, summary.md, bom.csv, manifest.json)."""
+"""Stage `render`: write the bundle from the Plan alone (plan, summary, BOM, cabling, diagrams, manifest)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 import jinja2
 
 from refarch.bundle import write_bundle_atomically
+from refarch.cabling_export import cabling_csv, p2p_csv, topology_dot
+from refarch.diagrams import dot_to_svg, fabric_dot, su_detail_dot
 from refarch.errors import InputError, Location
 from refarch.plan import Plan
 from refarch.resources import builtin_templates_dir
@@ -54,6 +56,8 @@ def render(plan: Plan, outdir: Path, force: bool = False, template_dirs: Sequenc
             "plan.json": plan_json(plan),
             "summary.md": _render_template(env, "summary/summary.md.j2", plan),
             "bom.csv": _bom_csv(plan),
+            "cabling.csv": cabling_csv(plan),
+            **_network_files(plan),
         }
         for name, text in files.items():
             _write(staging / name, text)
@@ -94,6 +98,22 @@ def _render_template(env: jinja2.Environment, name: str, plan: Plan) -> str:
             None,
             "templates see only `plan`; `refarch schema plan` lists its fields",
         ) from None
+
+
+def _network_files(plan: Plan) -> dict[str, str]:
+    """Per fabric: validation exports and diagrams (DOT source and SVG rendered by graphviz's dot)."""
+    roles = {d.name: d.role for rack in plan.racks for d in rack.devices}
+    files = {}
+    for name, fabric in sorted(plan.fabrics.items()):
+        files[f"validation/{name}.p2p.csv"] = p2p_csv(plan, name)
+        files[f"validation/{name}.topo.dot"] = topology_dot(plan, name)
+        diagrams = {f"{name}-topology": fabric_dot(fabric, roles)}
+        if fabric.rail_optimized:
+            diagrams[f"{name}-su1"] = su_detail_dot(fabric, roles, su=1)
+        for stem, source in diagrams.items():
+            files[f"diagrams/{stem}.dot"] = source
+            files[f"diagrams/{stem}.svg"] = dot_to_svg(source, stem)
+    return files
 
 
 def _bom_csv(plan: Plan) -> str:

@@ -11,6 +11,7 @@ from refarch.plan import Assumption
 
 __all__ = [
     "AIR_DELTA_T_F",
+    "AISLE_M",
     "COOLING_PRESETS",
     "LIQUID_LPM_PER_KW",
     "POWER_FACTOR",
@@ -43,6 +44,8 @@ LIQUID_LPM_PER_KW = 1.5
 # NetBox computes feed capacity without a power factor; we do the same and say so.
 POWER_FACTOR = 1.0
 RACKS_PER_ROW = 10
+# Between rows of racks: one aisle, alternately hot and cold (estimate; a floor plan replaces it).
+AISLE_M = 1.2
 
 
 def airflow_cfm_per_w() -> float:
@@ -80,14 +83,15 @@ def preset_assumptions() -> list[Assumption]:
         ),
         Assumption(
             id="scope-fabrics",
-            text="Compute, storage and management networks are not sized yet: their switches, optics, cables, "
-            "power and cost are not in this plan's BOM, power or cooling totals.",
+            text="Fabric switches, fabric managers, optics and cables are sized and counted in the BOM, power and "
+            "cooling. Storage appliances and the site's uplinks (border, internet) are not in this plan.",
             confidence="estimate",
-            source="refarch scope (fabric sizing is a planned capability)",
+            source="refarch scope",
         ),
         Assumption(
             id="row-layout",
-            text=f"Racks are laid out in rows of {RACKS_PER_ROW} until a physical floor plan is given.",
+            text=f"Racks are laid out in rows of {RACKS_PER_ROW} until a physical floor plan is given: compute "
+            "and support racks first, then the network racks (fabric switches, fabric managers, management).",
             confidence="estimate",
             source="refarch default",
         ),

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 
 from refarch import __version__
 from refarch.bom import bom_lines
+from refarch.cabling import (
+    CableGeometry,
+    MediaChooser,
+    cable_runs,
+    cabling_notes,
+    device_positions,
+    optics_power_w,
+    part_quantities,
+)
 from refarch.catalog import Catalog
-from refarch.catalog_models import System
-from refarch.cooling import RackCooling, cooling_plan, rack_cooling
+from refarch.catalog_models import Server, Switch, System
+from refarch.cooling import RackCooling, cooling_plan
 from refarch.errors import InfeasibleError
+from refarch.fabric_plan import fabric_plan
 from refarch.network_choice import choose_network
-from refarch.plan import Plan, PlanMetadata, PowerPlan, RackDevice, RackPlan, SitePlan, Summary
-from refarch.power import check_power_budget, choose_pdu, circuits_for, feed_loss_check, usable_w_per_circuit
-from refarch.racks import MountedItem, RackLayout, layout_racks, rack_power_limit
-from refarch.site_defaults import POWER_FACTOR, RACKS_PER_ROW, preset_assumptions
+from refarch.network_design import design_host_fabrics, design_network_racks
+from refarch.plan import FabricPlan, Plan, PlanMetadata, PowerPlan, RackPlan, SitePlan, Summary
+from refarch.power import check_power_budget, choose_pdu, feed_loss_check, usable_w_per_circuit
+from refarch.rack_plans import rack_plans
+from refarch.racks import MountedItem, RackLayout, choose_rack, layout_racks, rack_power_limit
+from refarch.site_defaults import AISLE_M, POWER_FACTOR, preset_assumptions
 from refarch.sizing import Sizing
 from refarch.spec import Spec
 from refarch.spec_defaults import default_assumptions
@@ -26,36 +39,53 @@ HOURS_PER_YEAR = 8760
 
 
 def solve(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
-    """Lay out racks, power, cooling and the BOM for `sizing`, and check the site's limits.
+    """Lay out racks, fabrics, cabling, power, cooling and the BOM for `sizing`, and check the site's limits.
 
     Raises:
-        InfeasibleError: a rack, power, cooling, rack-count or budget limit cannot be met (names which, by how much).
+        InfeasibleError: a rack, fabric, cable reach, power, cooling, rack-count or budget limit cannot be met
+            (names which, by how much).
     """
-    items = _mounted_items(sizing)
-    layout = layout_racks(spec, catalog, items)
+    network, network_notes = choose_network(spec, catalog, list(sizing.systems.values()))
+    chooser = MediaChooser(catalog)
+    fabrics = design_host_fabrics(spec, catalog, network, _mounted_items(sizing), chooser)
+    host_layout = layout_racks(spec, catalog, fabrics.hosts)
     pdu = choose_pdu(spec, catalog)
-    warnings: list[str] = []
-    if not layout.packing.optimal:
-        warnings.append(
-            f"rack packing stopped at its work limit before proving {len(layout.packing.racks)} racks optimal "
-            f"(lower bound {layout.lower_bound})"
-        )
-    racks = [_rack_plan(spec, layout, i, pdu.id, warnings) for i in range(len(layout.packing.racks))]
+    warnings = _packing_warnings(host_layout)
+    host_racks = rack_plans(spec, host_layout, 1, pdu.id, {}, [])
+
+    def network_rack_plans(layout: RackLayout) -> list[RackPlan]:
+        return rack_plans(spec, layout, len(host_racks) + 1, pdu.id, {}, [])
+
+    networks = design_network_racks(spec, catalog, fabrics, host_racks, chooser, network_rack_plans)
+    warnings += _packing_warnings(networks.layout)
+    geometry = _geometry(spec, catalog)
+    runs = cable_runs(networks.designs, device_positions([*host_racks, *network_rack_plans(networks.layout)]),
+                      geometry, chooser)  # fmt: skip
+    all_runs = [run for fabric_runs in runs.values() for run in fabric_runs]
+    switches = {n: i.device for i in networks.items if isinstance(i.device, Switch) for n in i.names}
+    optics = optics_power_w(catalog, all_runs, switches)
+    racks = rack_plans(spec, host_layout, 1, pdu.id, optics, warnings)
+    racks += rack_plans(spec, networks.layout, len(racks) + 1, pdu.id, optics, warnings)
+    _check_max_racks(spec, len(racks))
     cooling = cooling_plan([RackCooling(r.cooling, r.air_heat_kw * 1000, r.liquid_heat_kw * 1000) for r in racks])
     power = _power_plan(spec, sizing, racks)
     check_power_budget(spec, power.facility_power_kw * 1000)
-    bom = bom_lines(catalog, _quantities(items, racks, layout, pdu.id))
+    items = [*fabrics.hosts, *networks.items]
+    bom = bom_lines(catalog, _quantities(items, racks, host_layout, pdu.id, part_quantities(catalog, all_runs)))
     capex = round(sum(line.extended_price_usd for line in bom), 2)
     _check_budget(spec, capex)
-    network, network_notes = choose_network(spec, catalog, list(sizing.systems.values()))
-    assumptions = [*sizing.assumptions, *default_assumptions(spec), *preset_assumptions(), *network_notes]
+    assumptions = [
+        *sizing.assumptions, *default_assumptions(spec), *preset_assumptions(), *network_notes,
+        *networks.assumptions, *cabling_notes(geometry),
+    ]  # fmt: skip
     limit_assumption = rack_power_limit(spec)[1]
     if limit_assumption:
         assumptions.append(limit_assumption)
+    fabric_plans = {d.request.name: fabric_plan(d, runs[d.request.name]) for d in networks.designs}
     return Plan(
         metadata=_metadata(spec, catalog),
-        summary=_summary(spec, sizing, racks, power, capex),
-        site=_site_plan(spec, layout.power_limit_w),
+        summary=_summary(spec, sizing, racks, power, capex, fabric_plans),
+        site=_site_plan(spec, host_layout.power_limit_w),
         network=network,
         workloads=sizing.workloads,
         compute=sizing.allocations,
@@ -65,58 +95,35 @@ def solve(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
         bom=bom,
         assumptions=sorted(assumptions, key=lambda a: a.id),
         warnings=warnings,
+        fabrics=fabric_plans,
     )
+
+
+def _packing_warnings(layout: RackLayout) -> list[str]:
+    if layout.packing.optimal:
+        return []
+    return [
+        f"rack packing stopped at its work limit before proving {len(layout.packing.racks)} racks optimal "
+        f"(lower bound {layout.lower_bound})"
+    ]
+
+
+def _geometry(spec: Spec, catalog: Catalog) -> CableGeometry:
+    rack = choose_rack(spec, catalog)
+    return CableGeometry(rack_width_m=rack.width_mm / 1000, row_pitch_m=round(rack.depth_mm / 1000 + AISLE_M, 3))
 
 
 def _mounted_items(sizing: Sizing) -> list[MountedItem]:
     per_platform: dict[str, int] = {}
     for allocation in sizing.allocations:
         per_platform[allocation.platform] = per_platform.get(allocation.platform, 0) + allocation.systems
-    items = [MountedItem(sizing.systems[p], n, "compute") for p, n in sorted(per_platform.items())]
-    items += [MountedItem(s.server, s.count, s.server.role) for s in sizing.support if s.count]
+    items = [_named(sizing.systems[p], n, "compute", "compute") for p, n in sorted(per_platform.items())]
+    items += [_named(s.server, s.count, s.server.role, "support") for s in sizing.support if s.count]
     return items
 
 
-def _rack_plan(spec: Spec, layout: RackLayout, index: int, pdu_id: str, warnings: list[str]) -> RackPlan:
-    name = f"r{index + 1:03d}"
-    placed = layout.packing.racks[index]
-    devices = [
-        RackDevice(
-            name=f"{d.group}-{d.index + 1:03d}",
-            catalog_id=d.group,
-            role=layout.items[d.group].role,
-            u_position=d.u_position,
-            height_u=layout.rack.height_u if _is_rack_scale(layout, d.group) else d.height_u,
-            max_power_w=d.power_w,
-        )
-        for d in placed
-    ]
-    power_w = sum(d.max_power_w for d in devices)
-    rack_scale = next((d.catalog_id for d in devices if _is_rack_scale(layout, d.catalog_id)), None)
-    cooled = rack_cooling(spec, [layout.items[d.group].device for d in placed], name)
-    if cooled.warning:
-        warnings.append(cooled.warning)
-    return RackPlan(
-        name=name,
-        catalog_id=rack_scale or layout.rack.id,
-        row=index // RACKS_PER_ROW + 1,
-        position=index % RACKS_PER_ROW + 1,
-        height_u=layout.rack.height_u,
-        used_u=sum(d.height_u for d in devices),
-        power_limit_kw=layout.power_limit_w / 1000,
-        it_power_kw=round(power_w / 1000, 3),
-        cooling=cooled.method,
-        air_heat_kw=round(cooled.air_w / 1000, 3),
-        liquid_heat_kw=round(cooled.liquid_w / 1000, 3),
-        circuits=circuits_for(power_w, spec.site.feed),
-        pdu_model=None if rack_scale else pdu_id,
-        devices=devices,
-    )
-
-
-def _is_rack_scale(layout: RackLayout, group: str) -> bool:
-    device = layout.items[group].device
-    return isinstance(device, System) and device.rack_scale
+def _named(device: System | Server, count: int, role: str, category: str) -> MountedItem:
+    return MountedItem(device, count, role, category, tuple(f"{device.id}-{i:03d}" for i in range(1, count + 1)))
 
 
 def _power_plan(spec: Spec, sizing: Sizing, racks: list[RackPlan]) -> PowerPlan:
@@ -146,14 +153,26 @@ def _power_plan(spec: Spec, sizing: Sizing, racks: list[RackPlan]) -> PowerPlan:
 
 
 def _quantities(
-    items: list[MountedItem], racks: list[RackPlan], layout: RackLayout, pdu_id: str
+    items: list[MountedItem], racks: list[RackPlan], layout: RackLayout, pdu_id: str, cabling: Counter[str]
 ) -> list[tuple[str, str, int]]:
-    quantities = [("compute" if i.role == "compute" else "support", i.device.id, i.count) for i in items]
+    quantities = [(i.category, i.device.id, i.count) for i in items]
+    quantities += [("cabling", part, n) for part, n in sorted(cabling.items())]
     # A rack-scale system (GB200 NVL72) ships in its own rack with power shelves: bill neither cabinet nor PDUs.
     cabinets = [r for r in racks if r.pdu_model is not None]
     quantities.append(("rack", layout.rack.id, len(cabinets)))
     quantities.append(("power", pdu_id, sum(r.circuits for r in cabinets)))
     return quantities
+
+
+def _check_max_racks(spec: Spec, racks: int) -> None:
+    limit = spec.site.max_racks
+    if limit is not None and racks > limit:
+        raise InfeasibleError(
+            f"the design needs {racks} racks (network racks included); the site allows {limit} "
+            f"(short by {racks - limit})",
+            spec.where("site", "max_racks"),
+            "raise site.max_racks or site.rack_power_limit, or reduce the system count",
+        )
 
 
 def _check_budget(spec: Spec, capex: float) -> None:
@@ -165,13 +184,17 @@ def _check_budget(spec: Spec, capex: float) -> None:
         )
 
 
-def _summary(spec: Spec, sizing: Sizing, racks: list[RackPlan], power: PowerPlan, capex: float) -> Summary:
+def _summary(
+    spec: Spec, sizing: Sizing, racks: list[RackPlan], power: PowerPlan, capex: float, fabrics: dict[str, FabricPlan]
+) -> Summary:
     energy_mwh = round(power.facility_power_kw * HOURS_PER_YEAR / 1000, 3)
     price = spec.site.electricity_price
     return Summary(
         accelerators=sum(a.accelerators for a in sizing.allocations),
         systems=sum(a.systems for a in sizing.allocations),
         racks=len(racks),
+        switches=sum(sum(f.switches.values()) for f in fabrics.values()),
+        cables=sum(len(f.cables) for f in fabrics.values()),
         it_power_kw=power.it_power_kw,
         facility_power_kw=power.facility_power_kw,
         capex_usd=capex,

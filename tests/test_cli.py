@@ -24,7 +24,8 @@ def test_plan_writes_bundle_and_summary(run_cli: Run, tmp_path: Path) -> None:
     code, out, err = run_cli("plan", REPO / "examples/dgx-h100-su.yaml", "-o", tmp_path / "b")
     assert code == 0, err
     assert "bundle written to" in out and "systems" in out
-    assert {p.name for p in (tmp_path / "b").iterdir()} == {"plan.json", "summary.md", "bom.csv", "manifest.json"}
+    names = {p.name for p in (tmp_path / "b").iterdir()}
+    assert names == {"plan.json", "summary.md", "bom.csv", "cabling.csv", "manifest.json", "diagrams", "validation"}
 
 
 def test_existing_directory_is_not_overwritten_without_force(run_cli: Run, tmp_path: Path) -> None:
@@ -180,5 +181,5 @@ def test_output_is_identical_across_processes(tmp_path: Path) -> None:
             [sys.executable, "-m", "refarch", "plan", str(REPO / "examples/cerebras-cs3.yaml"), "-o", str(out)],
             check=True, capture_output=True, env=env,
         )  # fmt: skip
-        bundles.append({p.name: p.read_bytes() for p in out.iterdir()})
+        bundles.append({str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()})
     assert bundles[0] == bundles[1]

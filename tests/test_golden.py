@@ -12,7 +12,8 @@ from refarch import load_catalog, load_spec, render, size, solve
 from .conftest import EXAMPLES, REPO
 
 GOLDEN = REPO / "tests" / "golden"
-FILES = ("plan.json", "summary.md", "bom.csv")
+# SVGs are left out: their bytes depend on the installed graphviz; their DOT sources are pinned instead.
+FILES = ("plan.json", "summary.md", "bom.csv", "cabling.csv", "diagrams/compute-topology.dot", "validation/oob.p2p.csv")
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
@@ -25,8 +26,13 @@ def test_bundle_matches_golden(example: Path, tmp_path: Path, update_goldens: bo
         shutil.rmtree(golden, ignore_errors=True)
         golden.mkdir(parents=True)
         for name in FILES:
-            shutil.copyfile(bundle / name, golden / name)
+            if (bundle / name).exists():
+                (golden / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(bundle / name, golden / name)
     for name in FILES:
         expected = golden / name
+        if not (bundle / name).exists():  # e.g. no compute fabric for rack-scale systems yet
+            assert not expected.exists(), f"{name} is no longer written"
+            continue
         assert expected.exists(), f"no golden {expected}; run `make goldens` once and review the diff"
         assert (bundle / name).read_text() == expected.read_text(), f"{name} differs from {expected}"

@@ -1,0 +1,131 @@
+"""Design every network of a plan and the racks its switches go in.
+
+Order matters: compute and storage fabrics depend only on the systems; the out-of-band network reaches every
+device and rack PDU, including the network racks' own, and its switches uplink into the in-band fabric. So the
+in-band fabric, the network racks and the out-of-band layer are solved together until the count of out-of-band
+switches stops changing (it only grows, so this takes two or three rounds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from refarch.cabling import MediaChooser, optics_allowance_w
+from refarch.catalog import Catalog
+from refarch.catalog_models import System
+from refarch.fabrics import FabricDesign, compute_fabrics, storage_fabric
+from refarch.management import INBAND_LINKS, inband_fabric, management_notes, management_switch, oob_fabric
+from refarch.plan import Assumption, NetworkPlan, RackPlan
+from refarch.racks import MountedItem, RackLayout, layout_racks
+from refarch.spec import Spec
+from solvers.fabric_graph import FabricNames
+
+__all__ = ["HostFabrics", "NetworkRacks", "design_host_fabrics", "design_network_racks"]
+
+_MAX_ROUNDS = 20
+
+
+@dataclass(frozen=True)
+class HostFabrics:
+    """Compute and storage fabrics, the fabric managers, and the hosts with their optics allowance."""
+
+    designs: list[FabricDesign]
+    managers: list[MountedItem]
+    hosts: list[MountedItem]
+    assumptions: list[Assumption]
+
+
+@dataclass(frozen=True)
+class NetworkRacks:
+    """All fabrics (management included), the network items and their rack layout."""
+
+    designs: list[FabricDesign]
+    items: list[MountedItem]
+    layout: RackLayout
+    assumptions: list[Assumption]
+
+
+def design_host_fabrics(
+    spec: Spec, catalog: Catalog, network: NetworkPlan, hosts: list[MountedItem], chooser: MediaChooser
+) -> HostFabrics:
+    """Compute and storage fabrics; hosts get the optics allowance of all their fabric links (in-band included)."""
+    designs, managers, notes = compute_fabrics(spec, catalog, network, hosts)
+    storage, storage_managers, storage_notes = storage_fabric(spec, catalog, network, hosts)
+    if storage is not None:
+        designs.append(storage)
+        managers += [storage_managers] if storage_managers else []
+    notes += storage_notes
+    allowance = _allowance(designs, chooser)
+    inband_speed = management_switch(catalog, "inband").port_speed_gbps
+    inband_w = INBAND_LINKS * chooser.allowance_w(inband_speed, at_switch=False)
+    hosts = [_with_allowance(item, allowance, inband_w) for item in hosts]
+    managers = [_with_allowance(item, allowance, inband_w) for item in managers]
+    return HostFabrics(designs, managers, hosts, notes)
+
+
+def design_network_racks(
+    spec: Spec,
+    catalog: Catalog,
+    fabrics: HostFabrics,
+    host_racks: list[RackPlan],
+    chooser: MediaChooser,
+    rack_plans: Callable[[RackLayout], list[RackPlan]],
+) -> NetworkRacks:
+    """In-band, out-of-band and the network racks, solved together (see the module docstring).
+
+    Args:
+        rack_plans: turns a network layout into RackPlans (named and numbered after the host racks).
+    """
+    oob_switch = management_switch(catalog, "oob")
+    oob_names: list[str] = []
+    for _ in range(_MAX_ROUNDS):
+        inband = inband_fabric(catalog, [*fabrics.hosts, *fabrics.managers], oob_names)
+        oob_item = MountedItem(oob_switch, len(oob_names), "oob-leaf", "network", tuple(oob_names))
+        designs = [*fabrics.designs, inband]
+        items = _network_items(designs, fabrics.managers, chooser) + ([oob_item] if oob_names else [])
+        layout = layout_racks(spec, catalog, items)
+        oob = oob_fabric(catalog, _oob_endpoints([*host_racks, *rack_plans(layout)]))
+        needed = [FabricNames("oob-").leaf(i, 0, 1) for i in range(oob.tree.leaves)]
+        if needed == oob_names:
+            rack_scale = any(isinstance(i.device, System) and i.device.rack_scale for i in fabrics.hosts)
+            notes = management_notes(inband, oob, rack_scale)
+            return NetworkRacks([*designs, oob], items, layout, [*fabrics.assumptions, *notes])
+        oob_names = needed
+    raise AssertionError("the out-of-band switch count did not settle")  # it only grows, bounded by devices
+
+
+def _allowance(designs: list[FabricDesign], chooser: MediaChooser) -> dict[str, float]:
+    total: dict[str, float] = {}
+    for design in designs:
+        for device, watts in optics_allowance_w(design, chooser).items():
+            total[device] = total.get(device, 0.0) + watts
+    return total
+
+
+def _with_allowance(item: MountedItem, allowance: dict[str, float], extra_w: float = 0.0) -> MountedItem:
+    names = [item.device_name(i) for i in range(item.count)]
+    worst = max((allowance.get(n, 0.0) for n in names), default=0.0)
+    return replace(item, extra_power_w=round(worst + extra_w, 3))
+
+
+def _network_items(
+    designs: list[FabricDesign], managers: list[MountedItem], chooser: MediaChooser
+) -> list[MountedItem]:
+    """Switches of every fabric, each tier with the optics allowance of its busiest switch, and the managers."""
+    allowance = _allowance(designs, chooser)
+    items = [item for design in designs for item in design.mounted_items()]
+    return [_with_allowance(item, allowance) for item in items] + managers
+
+
+def _oob_endpoints(racks: list[RackPlan]) -> list[str]:
+    """Every mounted device and every rack PDU, rack by rack (PDUs are named <rack>-pdu<n>).
+
+    Out-of-band switches are left out: they are managed through their uplinks into the in-band fabric.
+    """
+    names = []
+    for rack in racks:
+        names += [d.name for d in rack.devices if d.role != "oob-leaf"]
+        if rack.pdu_model is not None:
+            names += [f"{rack.name}-pdu{k:02d}" for k in range(1, rack.circuits + 1)]
+    return names

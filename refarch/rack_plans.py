@@ -1,0 +1,86 @@
+"""RackPlans from a rack layout: named devices, power with optics, feed circuits and the cooling method."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from refarch.cooling import rack_cooling
+from refarch.plan import RackDevice, RackPlan
+from refarch.power import circuits_for
+from refarch.racks import RackLayout
+from refarch.site_defaults import RACKS_PER_ROW
+from refarch.spec import Spec
+
+__all__ = ["rack_plans"]
+
+
+def rack_plans(
+    spec: Spec,
+    layout: RackLayout,
+    first_number: int,
+    pdu_id: str,
+    optics_w: Mapping[str, float],
+    warnings: list[str],
+) -> list[RackPlan]:
+    """One RackPlan per packed rack, numbered from `first_number` (1-based) in rows of RACKS_PER_ROW.
+
+    Circuits are sized for what the packing reserved (devices plus the most optics they can take), so they do not
+    change when the cabling plan later settles which optics each device really gets.
+    """
+    return [
+        _rack_plan(spec, layout, i, first_number + i, pdu_id, optics_w, warnings)
+        for i in range(len(layout.packing.racks))
+    ]
+
+
+def _rack_plan(
+    spec: Spec,
+    layout: RackLayout,
+    index: int,
+    number: int,
+    pdu_id: str,
+    optics_w: Mapping[str, float],
+    warnings: list[str],
+) -> RackPlan:
+    name = f"r{number:03d}"
+    placed = layout.packing.racks[index]
+    items = [layout.items[d.group] for d in placed]
+    devices = [
+        RackDevice(
+            name=item.device_name(d.index),
+            catalog_id=item.device.id,
+            role=item.role,
+            u_position=d.u_position,
+            height_u=layout.rack.height_u if _rack_scale(layout, d.group) else d.height_u,
+            max_power_w=item.device.max_power_w,
+        )
+        for d, item in zip(placed, items, strict=True)
+    ]
+    optics = sum(optics_w.get(d.name, 0.0) for d in devices)
+    power_w = sum(d.max_power_w for d in devices) + optics
+    rack_scale = next((d.group for d in placed if _rack_scale(layout, d.group)), None)
+    cooled = rack_cooling(spec, [item.device for item in items], name, extra_air_w=optics)
+    if cooled.warning:
+        warnings.append(cooled.warning)
+    return RackPlan(
+        name=name,
+        catalog_id=layout.items[rack_scale].device.id if rack_scale else layout.rack.id,
+        row=(number - 1) // RACKS_PER_ROW + 1,
+        position=(number - 1) % RACKS_PER_ROW + 1,
+        height_u=layout.rack.height_u,
+        used_u=sum(d.height_u for d in devices),
+        power_limit_kw=layout.power_limit_w / 1000,
+        it_power_kw=round(power_w / 1000, 3),
+        optics_power_kw=round(optics / 1000, 3),
+        cooling=cooled.method,
+        air_heat_kw=round(cooled.air_w / 1000, 3),
+        liquid_heat_kw=round(cooled.liquid_w / 1000, 3),
+        circuits=circuits_for(layout.packing.rack_power_w(index), spec.site.feed),
+        pdu_model=None if rack_scale else pdu_id,
+        devices=devices,
+    )
+
+
+def _rack_scale(layout: RackLayout, group: str) -> bool:
+    device = layout.items[group].device
+    return getattr(device, "rack_scale", False) is True
