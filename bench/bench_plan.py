@@ -17,7 +17,7 @@ CASES = [
     ("dgx-h100 1 SU (248 GPUs)", "dgx-h100", 31, "40 kW", "[air, rdhx]"),
     ("dgx-h100 4 SU (1,016 GPUs)", "dgx-h100", 127, "40 kW", "[air, rdhx]"),
     ("dgx-h100 16,384 GPUs", "dgx-h100", 2048, "40 kW", "[air, rdhx]"),
-    ("dgx-b200 131,072 GPUs", "dgx-b200", 16384, "60 kW", "[air, rdhx]"),
+    ("dgx-b300 131,072 GPUs (Q3400)", "dgx-b300", 16384, "60 kW", "[air, rdhx]"),
     ("gb200-nvl72 1,152 racks (82,944 GPUs)", "gb200-nvl72", 1152, "140 kW", "[liquid]"),
     ("cs-3 64 systems + support servers", "cs-3", 64, "50 kW", "[air, liquid]"),
 ]

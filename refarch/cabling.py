@@ -95,6 +95,7 @@ class MediaChooser:
             (t for t in catalog.of_kind("transceiver") if isinstance(t, Transceiver)), key=lambda t: t.id
         )
         self.choose = lru_cache(maxsize=None)(self._choose)
+        self.allowance_w = lru_cache(maxsize=None)(self._allowance_w)
 
     def _choose(self, speed: int, length: float, a_switch: bool, b_switch: bool) -> _Media | None:
         ends = "switch-switch" if a_switch and b_switch else "switch-endpoint"
@@ -123,7 +124,7 @@ class MediaChooser:
         # the slowest class that carries the link; at a switch, twin-port modules first (two links per cage)
         return min(fits, key=lambda t: (t.speed_gbps // t.links, -t.links, t.reach_m, t.id), default=None)
 
-    def allowance_w(self, speed: int, at_switch: bool) -> float:
+    def _allowance_w(self, speed: int, at_switch: bool) -> float:
         """The most a link end at `speed` can draw in optics, whatever its length."""
         fits = [t for t in self._optics if t.speed_gbps // t.links >= speed and (at_switch or t.links == 1)]
         if not fits:
@@ -143,7 +144,8 @@ def _port_label(design: FabricDesign, node_role: str, port: tuple[int, int], pla
     if node_role == "uplink":
         return f"uplink{number}"
     suffix = f".{plane}" if design.request.planes > 1 else ""
-    return f"{design.request.name}{number}{suffix}"
+    interface = design.request.name.split("-")[0]  # compute-dgx-h100 (one of several platforms) -> compute
+    return f"{interface}{number}{suffix}"
 
 
 def cable_runs(

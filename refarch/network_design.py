@@ -8,6 +8,7 @@ switches stops changing (it only grows, so this takes two or three rounds).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -17,13 +18,17 @@ from refarch.catalog_models import System
 from refarch.fabrics import FabricDesign, compute_fabrics, storage_fabric
 from refarch.management import INBAND_LINKS, inband_fabric, management_notes, management_switch, oob_fabric
 from refarch.plan import Assumption, NetworkPlan, RackPlan
-from refarch.racks import MountedItem, RackLayout, layout_racks
+from refarch.power import circuits_for
+from refarch.racks import MountedItem, RackLayout, layout_racks, rack_power_limit, racks_lower_bound
 from refarch.spec import Spec
 from solvers.fabric_graph import FabricNames
 
 __all__ = ["HostFabrics", "NetworkRacks", "design_host_fabrics", "design_network_racks"]
 
 _MAX_ROUNDS = 20
+# Network racks hold a few switch types of near-equal power: CP-SAT rarely closes the last one-rack gap to the
+# bound, so a quarter of the host budget keeps each design round short without changing typical results.
+NETWORK_PACKING_EFFORT = 0.25
 
 
 @dataclass(frozen=True)
@@ -78,13 +83,15 @@ def design_network_racks(
         rack_plans: turns a network layout into RackPlans (named and numbered after the host racks).
     """
     oob_switch = management_switch(catalog, "oob")
-    oob_names: list[str] = []
+    host_allowance = _allowance(fabrics.designs, chooser)
+    oob_names = _first_guess(spec, catalog, fabrics, host_racks, host_allowance)
     for _ in range(_MAX_ROUNDS):
         inband = inband_fabric(catalog, [*fabrics.hosts, *fabrics.managers], oob_names)
         oob_item = MountedItem(oob_switch, len(oob_names), "oob-leaf", "network", tuple(oob_names))
         designs = [*fabrics.designs, inband]
-        items = _network_items(designs, fabrics.managers, chooser) + ([oob_item] if oob_names else [])
-        layout = layout_racks(spec, catalog, items)
+        allowance = host_allowance | _allowance([inband], chooser)  # device names never repeat across fabrics
+        items = _network_items(designs, fabrics.managers, allowance) + ([oob_item] if oob_names else [])
+        layout = layout_racks(spec, catalog, items, NETWORK_PACKING_EFFORT)
         oob = oob_fabric(catalog, _oob_endpoints([*host_racks, *rack_plans(layout)]))
         needed = [FabricNames("oob-").leaf(i, 0, 1) for i in range(oob.tree.leaves)]
         if needed == oob_names:
@@ -93,6 +100,19 @@ def design_network_racks(
             return NetworkRacks([*designs, oob], items, layout, [*fabrics.assumptions, *notes])
         oob_names = needed
     raise AssertionError("the out-of-band switch count did not settle")  # it only grows, bounded by devices
+
+
+def _first_guess(
+    spec: Spec, catalog: Catalog, fabrics: HostFabrics, host_racks: list[RackPlan], allowance: dict[str, float]
+) -> list[str]:
+    """Out-of-band switch names for the first round: every device so far, and the PDUs of full network racks."""
+    inband = inband_fabric(catalog, [*fabrics.hosts, *fabrics.managers], [])
+    items = _network_items([*fabrics.designs, inband], fabrics.managers, allowance)
+    devices = sum(i.count for i in items)
+    pdus_per_rack = circuits_for(rack_power_limit(spec)[0], spec.site.feed)
+    endpoints = len(_oob_endpoints(host_racks)) + devices + pdus_per_rack * racks_lower_bound(spec, catalog, items)
+    ports = management_switch(catalog, "oob").ports
+    return [FabricNames("oob-").leaf(i, 0, 1) for i in range(math.ceil(endpoints / ports))]
 
 
 def _allowance(designs: list[FabricDesign], chooser: MediaChooser) -> dict[str, float]:
@@ -110,10 +130,9 @@ def _with_allowance(item: MountedItem, allowance: dict[str, float], extra_w: flo
 
 
 def _network_items(
-    designs: list[FabricDesign], managers: list[MountedItem], chooser: MediaChooser
+    designs: list[FabricDesign], managers: list[MountedItem], allowance: dict[str, float]
 ) -> list[MountedItem]:
     """Switches of every fabric, each tier with the optics allowance of its busiest switch, and the managers."""
-    allowance = _allowance(designs, chooser)
     items = [item for design in designs for item in design.mounted_items()]
     return [_with_allowance(item, allowance) for item in items] + managers
 

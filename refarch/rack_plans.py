@@ -8,7 +8,6 @@ from refarch.cooling import rack_cooling
 from refarch.plan import RackDevice, RackPlan
 from refarch.power import circuits_for
 from refarch.racks import RackLayout
-from refarch.site_defaults import RACKS_PER_ROW
 from refarch.spec import Spec
 
 __all__ = ["rack_plans"]
@@ -21,14 +20,15 @@ def rack_plans(
     pdu_id: str,
     optics_w: Mapping[str, float],
     warnings: list[str],
+    per_row: int,
 ) -> list[RackPlan]:
-    """One RackPlan per packed rack, numbered from `first_number` (1-based) in rows of RACKS_PER_ROW.
+    """One RackPlan per packed rack, numbered from `first_number` (1-based) in rows of `per_row`.
 
     Circuits are sized for what the packing reserved (devices plus the most optics they can take), so they do not
     change when the cabling plan later settles which optics each device really gets.
     """
     return [
-        _rack_plan(spec, layout, i, first_number + i, pdu_id, optics_w, warnings)
+        _rack_plan(spec, layout, i, (first_number + i, per_row), pdu_id, optics_w, warnings)
         for i in range(len(layout.packing.racks))
     ]
 
@@ -37,11 +37,12 @@ def _rack_plan(
     spec: Spec,
     layout: RackLayout,
     index: int,
-    number: int,
+    numbering: tuple[int, int],
     pdu_id: str,
     optics_w: Mapping[str, float],
     warnings: list[str],
 ) -> RackPlan:
+    number, per_row = numbering
     name = f"r{number:03d}"
     placed = layout.packing.racks[index]
     items = [layout.items[d.group] for d in placed]
@@ -65,8 +66,8 @@ def _rack_plan(
     return RackPlan(
         name=name,
         catalog_id=layout.items[rack_scale].device.id if rack_scale else layout.rack.id,
-        row=(number - 1) // RACKS_PER_ROW + 1,
-        position=(number - 1) % RACKS_PER_ROW + 1,
+        row=(number - 1) // per_row + 1,
+        position=(number - 1) % per_row + 1,
         height_u=layout.rack.height_u,
         used_u=sum(d.height_u for d in devices),
         power_limit_kw=layout.power_limit_w / 1000,

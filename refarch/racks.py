@@ -21,7 +21,7 @@ from solvers.rack_packing import (
     validate_packing,
 )
 
-__all__ = ["MountedItem", "RackLayout", "choose_rack", "layout_racks", "rack_power_limit"]
+__all__ = ["MountedItem", "RackLayout", "choose_rack", "layout_racks", "rack_power_limit", "racks_lower_bound"]
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def choose_rack(spec: Spec, catalog: Catalog) -> Rack:
     return cast(Rack, racks[0])
 
 
-def layout_racks(spec: Spec, catalog: Catalog, items: list[MountedItem]) -> RackLayout:
+def layout_racks(spec: Spec, catalog: Catalog, items: list[MountedItem], effort: float = 1.0) -> RackLayout:
     """Pack `items` into the fewest racks of the site's type under its power limit.
 
     Raises:
@@ -108,13 +108,20 @@ def layout_racks(spec: Spec, catalog: Catalog, items: list[MountedItem]) -> Rack
         rack_power_w=limit_w,
     )
     try:
-        packing = pack_racks(instance)
+        packing = pack_racks(instance, effort)
     except PackingInfeasibleError as exc:
         raise InfeasibleError(exc.reason, spec.where("site", "rack_power_limit"), _fit_hint(spec)) from None
     problems = validate_packing(instance, packing)
     if problems:  # a solver bug, not a user error: fail loudly rather than emit a wrong plan
         raise AssertionError("rack packing failed validation: " + "; ".join(problems))
     return RackLayout(rack, limit_w, by_id, packing, lower_bound_racks(instance))
+
+
+def racks_lower_bound(spec: Spec, catalog: Catalog, items: list[MountedItem]) -> int:
+    """The fewest racks `items` could need (height, power and unsharable devices), without solving."""
+    rack = choose_rack(spec, catalog)
+    limit_w, _ = rack_power_limit(spec)
+    return lower_bound_racks(PackingInstance(tuple(_group(i) for i in items), rack.height_u, limit_w))
 
 
 def _group(item: MountedItem) -> DeviceGroup:

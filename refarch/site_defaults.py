@@ -5,6 +5,7 @@ All come from `shared/reference/power-cooling.md`; the user overrides them in th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from refarch.plan import Assumption
@@ -18,6 +19,7 @@ __all__ = [
     "RACKS_PER_ROW",
     "CoolingPreset",
     "airflow_cfm_per_w",
+    "racks_per_row",
     "preset_assumptions",
 ]
 
@@ -43,9 +45,14 @@ AIR_DELTA_T_F = 20.0
 LIQUID_LPM_PER_KW = 1.5
 # NetBox computes feed capacity without a power factor; we do the same and say so.
 POWER_FACTOR = 1.0
-RACKS_PER_ROW = 10
+RACKS_PER_ROW = 10  # the shortest row; large halls are laid out about square (see racks_per_row)
 # Between rows of racks: one aisle, alternately hot and cold (estimate; a floor plan replaces it).
 AISLE_M = 1.2
+
+
+def racks_per_row(racks: int) -> int:
+    """Row length of the default layout: rows of 10, or about square for large halls so cables stay in reach."""
+    return max(RACKS_PER_ROW, math.ceil(math.sqrt(racks)))
 
 
 def airflow_cfm_per_w() -> float:
@@ -90,7 +97,8 @@ def preset_assumptions() -> list[Assumption]:
         ),
         Assumption(
             id="row-layout",
-            text=f"Racks are laid out in rows of {RACKS_PER_ROW} until a physical floor plan is given: compute "
+            text=f"Racks are laid out in rows of {RACKS_PER_ROW} (about square, rows of the square root of the rack "
+            "count, for larger halls) until a physical floor plan is given: compute "
             "and support racks first, then the network racks (fabric switches, fabric managers, management).",
             confidence="estimate",
             source="refarch default",

@@ -28,7 +28,7 @@ from refarch.plan import FabricPlan, Plan, PlanMetadata, PowerPlan, RackPlan, Si
 from refarch.power import check_power_budget, choose_pdu, feed_loss_check, usable_w_per_circuit
 from refarch.rack_plans import rack_plans
 from refarch.racks import MountedItem, RackLayout, choose_rack, layout_racks, rack_power_limit
-from refarch.site_defaults import AISLE_M, POWER_FACTOR, preset_assumptions
+from refarch.site_defaults import AISLE_M, POWER_FACTOR, RACKS_PER_ROW, preset_assumptions, racks_per_row
 from refarch.sizing import Sizing
 from refarch.spec import Spec
 from refarch.spec_defaults import default_assumptions
@@ -51,21 +51,22 @@ def solve(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
     host_layout = layout_racks(spec, catalog, fabrics.hosts)
     pdu = choose_pdu(spec, catalog)
     warnings = _packing_warnings(host_layout)
-    host_racks = rack_plans(spec, host_layout, 1, pdu.id, {}, [])
+    host_racks = rack_plans(spec, host_layout, 1, pdu.id, {}, [], RACKS_PER_ROW)
 
-    def network_rack_plans(layout: RackLayout) -> list[RackPlan]:
-        return rack_plans(spec, layout, len(host_racks) + 1, pdu.id, {}, [])
+    def network_rack_plans(layout: RackLayout, per_row: int = RACKS_PER_ROW) -> list[RackPlan]:
+        return rack_plans(spec, layout, len(host_racks) + 1, pdu.id, {}, [], per_row)
 
     networks = design_network_racks(spec, catalog, fabrics, host_racks, chooser, network_rack_plans)
     warnings += _packing_warnings(networks.layout)
+    per_row = racks_per_row(len(host_layout.packing.racks) + len(networks.layout.packing.racks))
     geometry = _geometry(spec, catalog)
-    runs = cable_runs(networks.designs, device_positions([*host_racks, *network_rack_plans(networks.layout)]),
-                      geometry, chooser)  # fmt: skip
+    placed = [*rack_plans(spec, host_layout, 1, pdu.id, {}, [], per_row), *network_rack_plans(networks.layout, per_row)]
+    runs = cable_runs(networks.designs, device_positions(placed), geometry, chooser)
     all_runs = [run for fabric_runs in runs.values() for run in fabric_runs]
     switches = {n: i.device for i in networks.items if isinstance(i.device, Switch) for n in i.names}
     optics = optics_power_w(catalog, all_runs, switches)
-    racks = rack_plans(spec, host_layout, 1, pdu.id, optics, warnings)
-    racks += rack_plans(spec, networks.layout, len(racks) + 1, pdu.id, optics, warnings)
+    racks = rack_plans(spec, host_layout, 1, pdu.id, optics, warnings, per_row)
+    racks += rack_plans(spec, networks.layout, len(racks) + 1, pdu.id, optics, warnings, per_row)
     _check_max_racks(spec, len(racks))
     cooling = cooling_plan([RackCooling(r.cooling, r.air_heat_kw * 1000, r.liquid_heat_kw * 1000) for r in racks])
     power = _power_plan(spec, sizing, racks)

@@ -98,8 +98,10 @@ def lower_bound_racks(instance: PackingInstance) -> int:
     return dedicated + max(by_height, by_power, tall, hungry)
 
 
-def pack_racks(instance: PackingInstance) -> PackingResult:
+def pack_racks(instance: PackingInstance, effort: float = 1.0) -> PackingResult:
     """Place every device in the fewest racks, then with the lowest peak rack power.
+
+    `effort` scales the deterministic work limits (network racks, solved once per design round, use less).
 
     Raises:
         PackingInfeasibleError: a single device exceeds the rack's height or power limit.
@@ -109,7 +111,7 @@ def pack_racks(instance: PackingInstance) -> PackingResult:
     racks: list[list[tuple[DeviceGroup, int]]] = []
     proven = True
     if shared:
-        racks, proven = _solve_shared(shared, instance)
+        racks, proven = _solve_shared(shared, instance, effort)
     for group in (g for g in instance.groups if g.dedicated_rack):
         racks += [[(group, 1)] for _ in range(group.count)]
     result = _place(racks)
@@ -148,7 +150,7 @@ def _first_fit_decreasing(groups: list[DeviceGroup], instance: PackingInstance) 
 
 
 def _solve_shared(
-    groups: list[DeviceGroup], instance: PackingInstance
+    groups: list[DeviceGroup], instance: PackingInstance, effort: float
 ) -> tuple[list[list[tuple[DeviceGroup, int]]], bool]:
     start = _first_fit_decreasing(groups, instance)
     upper = len(start)
@@ -161,13 +163,18 @@ def _solve_shared(
         for gi in range(len(groups)):
             model.add_hint(counts[gi][r], content.get(gi, 0))
     model.minimize(sum(used))
-    status, solver = _run(model, RACK_COUNT_TIME_LIMIT)
+    status, solver = _run(model, RACK_COUNT_TIME_LIMIT * effort)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        # the work limit ran out before CP-SAT took even the hinted packing: keep first-fit-decreasing
+        return [[(groups[gi], n) for gi, n in sorted(content.items())] for content in start], False
     proven = status == cp_model.OPTIMAL
     model.add(sum(used) == round(solver.objective_value))
     model.clear_hints()  # type: ignore[no-untyped-call]
     _hint_from(model, solver, counts, used)
     model.minimize(peak)
-    _, solver = _run(model, PEAK_POWER_TIME_LIMIT)
+    peak_status, peak_solver = _run(model, PEAK_POWER_TIME_LIMIT * effort)
+    if peak_status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        solver = peak_solver
     racks = [
         [(g, solver.value(counts[gi][r])) for gi, g in enumerate(groups) if solver.value(counts[gi][r])]
         for r in range(upper)
@@ -217,8 +224,8 @@ def _run(model: cp_model.CpModel, time_limit: float) -> tuple[Any, cp_model.CpSo
     solver.parameters.num_workers = 1
     solver.parameters.max_deterministic_time = time_limit
     status = solver.solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise PackingInfeasibleError(f"rack packing found no solution (solver status {solver.status_name(status)})")
+    if status == cp_model.INFEASIBLE:  # cannot happen with a first-fit start; a modelling bug if it does
+        raise PackingInfeasibleError("rack packing found the model infeasible")
     return status, solver
 
 

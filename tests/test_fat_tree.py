@@ -63,11 +63,14 @@ def test_rails_larger_than_a_pod_are_refused() -> None:
     radix=st.sampled_from([16, 32, 36, 48, 64, 128, 144]),
     oversubscription=st.sampled_from([1.0, 1.0, 2.0, 3.0]),
     manager=st.booleans(),
+    breakout=st.sampled_from([1, 1, 2, 4]),
 )
 def test_invariants_hold_for_any_size_and_radix(
-    systems: int, rails: int, radix: int, oversubscription: float, manager: bool
+    systems: int, rails: int, radix: int, oversubscription: float, manager: bool, breakout: int
 ) -> None:
-    instance = FatTreeInstance(systems, rails, radix, oversubscription, int(manager), min(4, rails) if manager else 0)
+    instance = FatTreeInstance(
+        systems, rails, radix, oversubscription, int(manager), min(4, rails) if manager else 0, breakout
+    )
     try:
         tree = size_fat_tree(instance)
     except FabricInfeasibleError:
@@ -75,16 +78,17 @@ def test_invariants_hold_for_any_size_and_radix(
     endpoints = [Endpoint(f"n{i}", rails) for i in range(systems)]
     if manager:
         endpoints.insert(min(tree.systems_per_su - 1, systems), Endpoint("ufm", instance.manager_links, "manager"))
-    graph = build_fabric_graph(tree, endpoints, radix)
+    graph = build_fabric_graph(tree, endpoints, radix, speeds_gbps=(800 // breakout, 800))
     assert validate_fabric_graph(graph, oversubscription) == []
     assert tree.leaves == tree.sus * rails
     assert tree.sus * tree.systems_per_su >= systems + instance.manager_slots
     assert (tree.tiers == 1) == (tree.leaves == 1)
     if oversubscription == 1.0 and tree.tiers > 1:
-        # non-blocking: every tier carries the injection bandwidth of the endpoints it serves
-        assert tree.leaf_spine_links >= tree.endpoint_links
+        # non-blocking: every tier carries the injection bandwidth of the endpoints it serves (uplinks run at
+        # `breakout` times the endpoint speed)
+        assert tree.leaf_spine_links * breakout >= tree.endpoint_links
         if tree.tiers == 3:
-            assert tree.spine_core_links >= tree.endpoint_links
+            assert tree.spine_core_links * breakout >= tree.endpoint_links
 
 
 def _broken(kind: str):  # type: ignore[no-untyped-def]

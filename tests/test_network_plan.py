@@ -60,6 +60,16 @@ def test_published_4su_pod_counts_come_out_of_the_pipeline(pod_4su: Plan) -> Non
     assert len(managers) == 4
 
 
+@pytest.mark.parametrize(("nodes", "leaves", "spines", "node_links"), [(31, 8, 4, 252), (63, 16, 8, 508)])
+def test_published_dgx_b200_rows_come_out_of_the_pipeline(
+    catalog: Catalog, tmp_path: Path, nodes: int, leaves: int, spines: int, node_links: int
+) -> None:
+    # fabric.md: the DGX B200 RA publishes the same table as the H100 one (QM9700, 8 x 400G per system, UFM slot).
+    compute = _plan(_spec(tmp_path, "dgx-b200", nodes, cooling="[air, rdhx, liquid]"), catalog).fabrics["compute"]
+    assert compute.switches == {"leaf": leaves, "spine": spines}
+    assert compute.links == {"endpoint-leaf": node_links, "leaf-spine": leaves * 32}
+
+
 def test_every_cable_joins_mounted_devices_on_distinct_ports(pod_4su: Plan) -> None:
     mounted = {d.name for r in pod_4su.racks for d in r.devices}
     pdus = {f"{r.name}-pdu{k:02d}" for r in pod_4su.racks for k in range(1, r.circuits + 1)}

@@ -124,3 +124,14 @@ def test_devices_that_cannot_pair_bound_the_rack_count() -> None:
     result = pack_racks(instance)
     assert len(result.racks) == lower_bound_racks(instance) == 51
     assert result.optimal
+
+
+def test_an_exhausted_work_budget_keeps_a_valid_first_fit_packing() -> None:
+    # Switch racks: near-equal powers leave a gap CP-SAT cannot close; with almost no budget it has no solution of
+    # its own, and the first-fit-decreasing start must be returned, valid and flagged as not proven optimal.
+    groups = tuple(DeviceGroup(f"sw{i}", 1 + i % 2, 1720 - 40 * i, 60 + 7 * i) for i in range(6))
+    instance = PackingInstance(groups, rack_height_u=48, rack_power_w=40_000)
+    result = pack_racks(instance, effort=1e-9)
+    assert validate_packing(instance, result) == []
+    assert not result.optimal
+    assert len(result.racks) >= lower_bound_racks(instance)

@@ -1,0 +1,79 @@
+"""Benchmark: fabric sizing and cabling for large clusters (issue 4), inside a full `solve` and `render`.
+
+Not part of the test suite. Run:  .venv/bin/python bench/bench_fabric.py
+Stage times are measured by wrapping the stage functions `solve` calls: host fabrics (compute and storage sizing,
+graphs, validation), network racks (in-band, out-of-band, CP-SAT packing of network racks), and cabling (lengths,
+media, cable runs). Peak RSS is the process maximum so far.
+"""
+
+from __future__ import annotations
+
+import importlib
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from refarch import load_catalog, load_spec, render, size, solve
+
+solve_module = importlib.import_module("refarch.solve")  # the package re-exports the function under this name
+
+CASES = [
+    ("dgx-h100 16,384 GPUs (QM9700, 3 tiers)", "dgx-h100", 2048, "{compute: infiniband}"),
+    ("dgx-b300 131,072 GPUs (Q3400 XDR)", "dgx-b300", 16384, "{compute: infiniband}"),
+]
+
+SPEC = """\
+apiVersion: refarch/v1
+kind: Workload
+metadata: {{name: bench}}
+workloads:
+  - {{name: w, type: training, model: {{preset: llama3-70b}}, platform: {platform}, systems: {systems}}}
+site: {{rack_power_limit: 60 kW, cooling: [air, rdhx], rack_height: 48}}
+network: {network}
+"""
+
+STAGES = ("design_host_fabrics", "design_network_racks", "cable_runs")
+
+
+def _timed(name: str, function: Callable[..., Any], times: dict[str, float]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            times[name] = times.get(name, 0.0) + time.perf_counter() - start
+
+    return wrapper
+
+
+def main() -> None:
+    catalog = load_catalog()
+    times: dict[str, float] = {}
+    for stage in STAGES:
+        setattr(solve_module, stage, _timed(stage, getattr(solve_module, stage), times))
+    print("| case | switches | cables | host fabrics s | network racks s | cabling s | solve s | render s | RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, platform, systems, network in CASES:
+            spec_file = Path(tmp) / "spec.yaml"
+            spec_file.write_text(SPEC.format(platform=platform, systems=systems, network=network))
+            spec = load_spec(spec_file)
+            times.clear()
+            start = time.perf_counter()
+            plan = solve(spec, catalog, size(spec, catalog))
+            solved = time.perf_counter()
+            render(plan, Path(tmp) / "bundle", force=True)
+            rendered = time.perf_counter()
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            stages = " | ".join(f"{times.get(s, 0.0):.2f}" for s in STAGES)
+            print(
+                f"| {name} | {plan.summary.switches:,} | {plan.summary.cables:,} | {stages} | {solved - start:.2f} "
+                f"| {rendered - solved:.2f} | {rss:.0f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
