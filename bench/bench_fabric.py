@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench_plan import SPEC as PLAN_SPEC  # the script's directory is on sys.path when run as a script
+
 from refarch import load_catalog, load_spec, render, size, solve
 
 solve_module = importlib.import_module("refarch.solve")  # the package re-exports the function under this name
@@ -25,15 +27,8 @@ CASES = [
     ("dgx-b300 131,072 GPUs (Q3400 XDR)", "dgx-b300", 16384, "{compute: infiniband}"),
 ]
 
-SPEC = """\
-apiVersion: refarch/v1
-kind: Workload
-metadata: {{name: bench}}
-workloads:
-  - {{name: w, type: training, model: {{preset: llama3-70b}}, platform: {platform}, systems: {systems}}}
-site: {{rack_power_limit: 60 kW, cooling: [air, rdhx], rack_height: 48}}
-network: {network}
-"""
+# The plan benchmark's spec with a 60 kW rack limit and the compute network chosen explicitly.
+SPEC = PLAN_SPEC.replace("{limit}", "60 kW").replace("{cooling}", "[air, rdhx]") + "network: {network}\n"
 
 STAGES = ("design_host_fabrics", "design_network_racks", "cable_runs")
 
