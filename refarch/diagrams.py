@@ -36,7 +36,7 @@ _DOT_TIMEOUT_S = 120  # a collapsed fabric renders in seconds; a hang should fai
 # Tiers bottom-up; cable tier -> (tier of the A end, tier of the B end). An uplink leaves the fabric, so its B
 # end is drawn above everything else. Dict order is the order tiers are resolved in, so real tiers win.
 _TIER_NAMES = ("endpoint", "leaf", "spine", "core", "external")
-_NOUNS = (("system", "systems"), ("leaf", "leaves"), ("spine", "spines"), ("core", "cores"), ("uplink", "uplinks"))
+_NOUNS = (("device", "devices"), ("leaf", "leaves"), ("spine", "spines"), ("core", "cores"), ("uplink", "uplinks"))
 _CABLE_TIERS = {"endpoint-leaf": (0, 1), "leaf-spine": (1, 2), "spine-core": (2, 3), "uplink": (1, 4)}
 _FILL = ("#f2f2f2", "", "#dbe8f5", "#e6dcf2", "#fff2cc")  # leaves take their rail colour instead
 

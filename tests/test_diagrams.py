@@ -100,7 +100,7 @@ def test_small_fabric_shows_every_switch_with_rail_colours(one_su: tuple[FabricP
         if kind == "endpoint-leaf":
             assert colour == leaf_colour[upper]
     # 32 endpoints exceed a tier's limit: one SU node that still carries every endpoint link
-    assert "SU 1: 32 systems\\n31 compute, 1 fabric-manager" in dot
+    assert "SU 1: 32 devices\\n31 compute, 1 fabric-manager" in dot
     assert sum(_links(label) for *_, kind, _, label in edges if kind == "endpoint-leaf") == 252
     # 8 leaves x 4 spines, 8 links each
     assert Counter(label for _, _, kind, _, label in edges if kind == "leaf-spine") == {"8 x 400G": 32}
@@ -118,8 +118,8 @@ def test_large_fabric_collapses_without_losing_links(huge: tuple[FabricPlan, dic
         per_tier[kind] += _links(label)
     assert per_tier == Counter(c.tier for c in fabric.cables)
     # 65 SUs in 17 pods of 4: pods pair up into 9 spine nodes, and each SU node nests under one of them
-    assert 'label="SUs 1-8: 256 systems\\n255 compute, 1 fabric-manager"' in dot
-    assert 'label="SU 65: 1 system"' in dot
+    assert 'label="SUs 1-8: 256 devices\\n255 compute, 1 fabric-manager"' in dot
+    assert 'label="SU 65: 1 device"' in dot
     assert 'label="pods 1-2: 64 spines"' in dot and 'label="pod 17: 32 spines"' in dot
     assert 'label="core groups 1-5: 80 cores"' in dot
     leaf_groups = [n for n, _ in nodes if n.startswith("group:leaf:")]
