@@ -18,6 +18,7 @@ from refarch.catalog_models import Cable, Switch, Transceiver
 from refarch.errors import InfeasibleError
 from refarch.fabrics import FabricDesign
 from refarch.plan import Assumption, CableRun, LinkTier, Medium, RackPlan
+from solvers.fabric_graph import SWITCH_ROLES, TIER
 
 __all__ = [
     "CableGeometry",
@@ -62,9 +63,8 @@ def device_positions(racks: Iterable[RackPlan]) -> dict[str, _Position]:
         for device in rack.devices:
             centre = device.u_position + device.height_u / 2
             positions[device.name] = _Position(rack.name, rack.row, rack.position, centre, rack.height_u)
-        for k in range(1, (rack.circuits if rack.pdu_model else 0) + 1):  # zero-U PDUs: management port mid-rack
-            positions[f"{rack.name}-pdu{k:02d}"] = _Position(rack.name, rack.row, rack.position, rack.height_u / 2,
-                                                             rack.height_u)  # fmt: skip
+        for pdu in rack.pdu_names:  # zero-U PDUs: management port mid-rack
+            positions[pdu] = _Position(rack.name, rack.row, rack.position, rack.height_u / 2, rack.height_u)
     return positions
 
 
@@ -134,7 +134,7 @@ class MediaChooser:
 
 
 def _is_switch(graph_role: str) -> bool:
-    return graph_role in ("leaf", "spine", "core")
+    return graph_role in SWITCH_ROLES
 
 
 def _port_label(design: FabricDesign, node_role: str, port: tuple[int, int], plane: int) -> str:
@@ -174,15 +174,11 @@ def _fabric_runs(
         plane = graph.graph["plane"]
         for u, v, data in graph.edges(data=True):
             ends = sorted(
-                (_End(n, graph.nodes[n]["role"], data["ports"][n]) for n in (u, v)), key=lambda e: _tier(e.role)
+                (_End(n, graph.nodes[n]["role"], data["ports"][n]) for n in (u, v)), key=lambda e: TIER[e.role]
             )
             length = _length_m(positions[ends[0].device], positions[ends[1].device], geometry)
             runs.append(_run(design, plane, ends[0], ends[1], data["speed_gbps"], length, chooser))
     return runs
-
-
-def _tier(role: str) -> int:
-    return {"leaf": 1, "spine": 2, "core": 3}.get(role, 0)
 
 
 def _run(
@@ -213,35 +209,35 @@ def _run(
     )
 
 
-def part_quantities(catalog: Catalog, runs: Iterable[CableRun]) -> Counter[str]:
-    """Cables (twin cables carry two links) and transceivers (twin-port modules per switch) to order."""
-    cable_links: Counter[str] = Counter()
-    module_links: Counter[tuple[str, str]] = Counter()
+def _modules_per_device(catalog: Catalog, runs: Iterable[CableRun]) -> Counter[tuple[str, str]]:
+    """Transceivers fitted in each device: (device, part) -> modules (a twin-port module carries two links)."""
+    links: Counter[tuple[str, str]] = Counter()
     for run in runs:
-        cable_links[run.cable] += 1
         for device, module in ((run.a_device, run.a_transceiver), (run.b_device, run.b_transceiver)):
             if module:
-                module_links[(device, module)] += 1
+                links[(device, module)] += 1
+    return Counter({key: math.ceil(n / catalog.get(key[1], Transceiver).links) for key, n in links.items()})
+
+
+def part_quantities(catalog: Catalog, runs: Iterable[CableRun]) -> Counter[str]:
+    """Cables (twin cables carry two links) and transceivers (twin-port modules per switch) to order."""
+    runs = list(runs)
+    cable_links = Counter(run.cable for run in runs)
     quantities: Counter[str] = Counter()
     for part, links in cable_links.items():
         quantities[part] += math.ceil(links / catalog.get(part, Cable).links)
-    for (_, part), links in module_links.items():
-        quantities[part] += math.ceil(links / catalog.get(part, Transceiver).links)
+    for (_, part), modules in _modules_per_device(catalog, runs).items():
+        quantities[part] += modules
     return quantities
 
 
 def optics_power_w(catalog: Catalog, runs: Iterable[CableRun], switches: dict[str, Switch]) -> dict[str, float]:
     """Optics power per device; switches whose maximum already counts their optics add nothing."""
-    module_links: Counter[tuple[str, str]] = Counter()
-    for run in runs:
-        for device, module in ((run.a_device, run.a_transceiver), (run.b_device, run.b_transceiver)):
-            included = device in switches and switches[device].max_power_includes_optics
-            if module and not included:
-                module_links[(device, module)] += 1
     power: dict[str, float] = {}
-    for (device, part), links in module_links.items():
-        optic = catalog.get(part, Transceiver)
-        power[device] = power.get(device, 0.0) + math.ceil(links / optic.links) * (optic.power_w or 0.0)
+    for (device, part), modules in _modules_per_device(catalog, runs).items():
+        if device in switches and switches[device].max_power_includes_optics:
+            continue
+        power[device] = power.get(device, 0.0) + modules * (catalog.get(part, Transceiver).power_w or 0.0)
     return power
 
 

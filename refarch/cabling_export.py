@@ -36,8 +36,8 @@ def _places(plan: Plan) -> dict[str, _Place]:
     for rack in plan.racks:
         for device in rack.devices:
             places[device.name] = _Place(rack.row, rack.name, str(device.u_position))
-        for k in range(1, (rack.circuits if rack.pdu_model else 0) + 1):
-            places[f"{rack.name}-pdu{k:02d}"] = _Place(rack.row, rack.name, "0")
+        for pdu in rack.pdu_names:
+            places[pdu] = _Place(rack.row, rack.name, "0")
     return places
 
 

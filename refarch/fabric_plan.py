@@ -6,16 +6,15 @@ from collections import Counter
 
 from refarch.fabrics import FabricDesign
 from refarch.plan import CableRun, FabricPlan
+from solvers.fabric_graph import SWITCH_ROLES
 
 __all__ = ["fabric_plan"]
-
-_TIERS = ("leaf", "spine", "core")
 
 
 def fabric_plan(design: FabricDesign, runs: list[CableRun]) -> FabricPlan:
     """The plan section of `design`, with `runs` (its cables) as the source of the link counts."""
     request, tree = design.request, design.tree
-    switches = {tier: len(design.switch_names(tier)) for tier in _TIERS}
+    switches = {tier: len(design.switch_names(tier)) for tier in SWITCH_ROLES}
     links = Counter(run.tier for run in runs)
     return FabricPlan(
         name=request.name,
@@ -47,9 +46,9 @@ def _utilisation(design: FabricDesign) -> dict[str, float]:
     total: Counter[str] = Counter()
     for graph in design.graphs:
         for node, role in graph.nodes(data="role"):
-            if role not in _TIERS:
+            if role not in SWITCH_ROLES:
                 continue
             ports = {data["ports"][node][0] for _, _, data in graph.edges(node, data=True)}
             used[role] += len(ports)
             total[role] += radix
-    return {tier: round(used[tier] / total[tier], 4) for tier in _TIERS if total[tier]}
+    return {tier: round(used[tier] / total[tier], 4) for tier in SWITCH_ROLES if total[tier]}

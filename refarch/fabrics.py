@@ -6,7 +6,6 @@ is validated on every run. Management networks (in-band, out-of-band) are in `re
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,7 +17,7 @@ from refarch.errors import InfeasibleError, Location
 from refarch.plan import Assumption, NetworkPlan
 from refarch.racks import MountedItem
 from refarch.spec import Spec
-from solvers.fabric_graph import Endpoint, FabricNames, build_fabric_graph, validate_fabric_graph
+from solvers.fabric_graph import SWITCH_ROLES, Endpoint, FabricNames, build_fabric_graph, validate_fabric_graph
 from solvers.fat_tree import FabricInfeasibleError, FatTree, FatTreeInstance, size_access_layer, size_fat_tree
 
 __all__ = [
@@ -50,7 +49,6 @@ class FabricRequest:
     rails: int
     oversubscription: float = 1.0
     planes: int = 1
-    manager_slots: int = 0
     manager: Server | None = None
     where: Location | None = None
     access_only: bool = False  # one tier of access switches (out-of-band management)
@@ -76,7 +74,7 @@ class FabricDesign:
     def mounted_items(self) -> list[MountedItem]:
         """The fabric's switches as rack items, one item per tier."""
         items = []
-        for tier in ("leaf", "spine", "core"):
+        for tier in SWITCH_ROLES:
             names = self.switch_names(tier)
             if names:
                 role = f"{self.request.name}-{tier}"
@@ -97,7 +95,7 @@ def build_fabric(request: FabricRequest) -> FabricDesign:
         rails=request.rails if request.rail_optimized else 1,
         radix=request.switch.ports,
         oversubscription=request.oversubscription,
-        manager_slots=request.manager_slots,
+        manager_slots=1 if manager_links and request.rail_optimized else 0,  # the manager pair shares one slot
         manager_links=manager_links,
         breakout=breakout,
     )
@@ -150,7 +148,7 @@ def compute_fabrics(
         The fabrics, the fabric-manager appliances to mount, and what the sizing assumed.
     """
     switch = catalog.get(network.switch, Switch, spec.where("network", "switch"))
-    chassis = [i for i in items if isinstance(i.device, System) and not i.device.rack_scale and _nics(catalog, i)]
+    chassis = [i for i in items if isinstance(i.device, System) and not i.rack_scale and _nics(catalog, i)]
     servers = [i for i in items if isinstance(i.device, Server) and i.device.nics]
     designs, managers, notes = [], [], []
     for item in chassis:
@@ -179,9 +177,8 @@ def _compute_request(
 ) -> tuple[FabricRequest, MountedItem | None]:
     system = item.device
     assert isinstance(system, System)
-    nics = _nics(catalog, item)
-    links = sum(nic.ports * count for nic, count in nics)
-    speed = min(nic.port_speed_gbps for nic, _ in nics) // network.planes
+    links = _link_count(catalog, item)
+    speed = min(nic.port_speed_gbps for nic, _ in _nics(catalog, item)) // network.planes
     rail_optimized = links == system.accelerators  # one NIC per accelerator: rails (fabric.md)
     endpoints = [Endpoint(n, links) for n in item.names]
     if not rail_optimized:  # wafer clusters: the support servers share the systems' fabric
@@ -195,7 +192,6 @@ def _compute_request(
         technology="infiniband" if network.compute == "infiniband" else "ethernet",
         switch=switch, endpoints=tuple(endpoints), endpoint_speed_gbps=speed, rail_optimized=rail_optimized,
         rails=links, oversubscription=network.oversubscription, planes=network.planes,
-        manager_slots=1 if manager_item and rail_optimized else 0,
         manager=_server(manager_item), where=spec.where("network"),
     )  # fmt: skip
     return request, manager_item
@@ -246,8 +242,7 @@ def storage_fabric(
     request = FabricRequest(
         name="storage", purpose="storage (compute-node side)", technology=technology, switch=switch,
         endpoints=tuple(endpoints), endpoint_speed_gbps=min(n.port_speed_gbps for n in nics),
-        rail_optimized=True, rails=links, oversubscription=STORAGE_OVERSUBSCRIPTION,
-        manager_slots=1 if manager_item else 0, manager=_server(manager_item),
+        rail_optimized=True, rails=links, oversubscription=STORAGE_OVERSUBSCRIPTION, manager=_server(manager_item),
         where=spec.where("network"),
     )  # fmt: skip
     return build_fabric(request), manager_item, [_storage_note(switch, links)]
@@ -269,7 +264,7 @@ def _compute_notes(
     spec: Spec, catalog: Catalog, items: list[MountedItem], designs: list[FabricDesign]
 ) -> list[Assumption]:
     notes = []
-    rack_scale = sorted({i.device.id for i in items if isinstance(i.device, System) and i.device.rack_scale})
+    rack_scale = sorted({i.device.id for i in items if i.rack_scale})
     if rack_scale:
         notes.append(
             Assumption(
@@ -294,8 +289,8 @@ def _wafer_note(design: FabricDesign) -> Assumption:
         id=f"wafer-fabric-{request.name}",
         text=f"No published switch counts exist for wafer-scale clusters: the {request.name} fabric is sized "
         f"from the systems' and servers' {ports} x {request.endpoint_speed_gbps} GbE ports with the balanced "
-        f"fat-tree rules, on {request.switch.id} ports broken out "
-        f"{math.ceil(request.switch.port_speed_gbps / request.endpoint_speed_gbps)} ways, flat (not rail-optimized).",
+        f"fat-tree rules, on {request.switch.id} ports broken out {design.tree.breakout} ways, flat (not "
+        "rail-optimized).",
         confidence="estimate",
         source="fabric.md (Cerebras Wafer-Scale Cluster: no published switch counts)",
     )

@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 
 from refarch.cabling import MediaChooser, optics_allowance_w
 from refarch.catalog import Catalog
-from refarch.catalog_models import System
 from refarch.fabrics import FabricDesign, compute_fabrics, storage_fabric
 from refarch.management import INBAND_LINKS, inband_fabric, management_notes, management_switch, oob_fabric
 from refarch.plan import Assumption, NetworkPlan, RackPlan
@@ -39,6 +38,7 @@ class HostFabrics:
     managers: list[MountedItem]
     hosts: list[MountedItem]
     assumptions: list[Assumption]
+    allowance_w: dict[str, float]  # optics allowance per device over `designs`
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def design_host_fabrics(
     inband_w = INBAND_LINKS * chooser.allowance_w(inband_speed, at_switch=False)
     hosts = [_with_allowance(item, allowance, inband_w) for item in hosts]
     managers = [_with_allowance(item, allowance, inband_w) for item in managers]
-    return HostFabrics(designs, managers, hosts, notes)
+    return HostFabrics(designs, managers, hosts, notes, allowance)
 
 
 def design_network_racks(
@@ -83,31 +83,28 @@ def design_network_racks(
         rack_plans: turns a network layout into RackPlans (named and numbered after the host racks).
     """
     oob_switch = management_switch(catalog, "oob")
-    host_allowance = _allowance(fabrics.designs, chooser)
-    oob_names = _first_guess(spec, catalog, fabrics, host_racks, host_allowance)
+    oob_names = _first_guess(spec, catalog, fabrics, host_racks)
     for _ in range(_MAX_ROUNDS):
         inband = inband_fabric(catalog, [*fabrics.hosts, *fabrics.managers], oob_names)
         oob_item = MountedItem(oob_switch, len(oob_names), "oob-leaf", "network", tuple(oob_names))
         designs = [*fabrics.designs, inband]
-        allowance = host_allowance | _allowance([inband], chooser)  # device names never repeat across fabrics
+        # only switch entries are read, and switch names belong to one fabric, so the union loses nothing
+        allowance = fabrics.allowance_w | _allowance([inband], chooser)
         items = _network_items(designs, fabrics.managers, allowance) + ([oob_item] if oob_names else [])
         layout = layout_racks(spec, catalog, items, NETWORK_PACKING_EFFORT)
         oob = oob_fabric(catalog, _oob_endpoints([*host_racks, *rack_plans(layout)]))
         needed = [FabricNames("oob-").leaf(i, 0, 1) for i in range(oob.tree.leaves)]
         if needed == oob_names:
-            rack_scale = any(isinstance(i.device, System) and i.device.rack_scale for i in fabrics.hosts)
-            notes = management_notes(inband, oob, rack_scale)
+            notes = management_notes(inband, oob, any(i.rack_scale for i in fabrics.hosts))
             return NetworkRacks([*designs, oob], items, layout, [*fabrics.assumptions, *notes])
         oob_names = needed
     raise AssertionError("the out-of-band switch count did not settle")  # it only grows, bounded by devices
 
 
-def _first_guess(
-    spec: Spec, catalog: Catalog, fabrics: HostFabrics, host_racks: list[RackPlan], allowance: dict[str, float]
-) -> list[str]:
+def _first_guess(spec: Spec, catalog: Catalog, fabrics: HostFabrics, host_racks: list[RackPlan]) -> list[str]:
     """Out-of-band switch names for the first round: every device so far, and the PDUs of full network racks."""
     inband = inband_fabric(catalog, [*fabrics.hosts, *fabrics.managers], [])
-    items = _network_items([*fabrics.designs, inband], fabrics.managers, allowance)
+    items = _network_items([*fabrics.designs, inband], fabrics.managers, fabrics.allowance_w)
     devices = sum(i.count for i in items)
     pdus_per_rack = circuits_for(rack_power_limit(spec)[0], spec.site.feed)
     endpoints = len(_oob_endpoints(host_racks)) + devices + pdus_per_rack * racks_lower_bound(spec, catalog, items)
@@ -145,6 +142,5 @@ def _oob_endpoints(racks: list[RackPlan]) -> list[str]:
     names = []
     for rack in racks:
         names += [d.name for d in rack.devices if d.role != "oob-leaf"]
-        if rack.pdu_model is not None:
-            names += [f"{rack.name}-pdu{k:02d}" for k in range(1, rack.circuits + 1)]
+        names += rack.pdu_names
     return names

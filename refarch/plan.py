@@ -170,6 +170,11 @@ class RackPlan(_Out):
     pdu_model: str | None = Field(description="None for a rack-scale system, which brings its own power shelves")
     devices: list[RackDevice]
 
+    @property
+    def pdu_names(self) -> list[str]:
+        """The rack's zero-U PDUs, one per circuit, as other devices refer to them (`r001-pdu01`)."""
+        return [f"{self.name}-pdu{k:02d}" for k in range(1, (self.circuits if self.pdu_model else 0) + 1)]
+
 
 class FeedLossCheck(_Out):
     """What one system type does when one of its two feeds is lost (2N / N+1 with A/B split)."""

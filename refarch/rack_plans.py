@@ -52,20 +52,20 @@ def _rack_plan(
             catalog_id=item.device.id,
             role=item.role,
             u_position=d.u_position,
-            height_u=layout.rack.height_u if _rack_scale(layout, d.group) else d.height_u,
+            height_u=layout.rack.height_u if item.rack_scale else d.height_u,
             max_power_w=item.device.max_power_w,
         )
         for d, item in zip(placed, items, strict=True)
     ]
     optics = sum(optics_w.get(d.name, 0.0) for d in devices)
     power_w = sum(d.max_power_w for d in devices) + optics
-    rack_scale = next((d.group for d in placed if _rack_scale(layout, d.group)), None)
+    rack_scale = next((item.device.id for item in items if item.rack_scale), None)
     cooled = rack_cooling(spec, [item.device for item in items], name, extra_air_w=optics)
     if cooled.warning:
         warnings.append(cooled.warning)
     return RackPlan(
         name=name,
-        catalog_id=layout.items[rack_scale].device.id if rack_scale else layout.rack.id,
+        catalog_id=rack_scale or layout.rack.id,
         row=(number - 1) // per_row + 1,
         position=(number - 1) % per_row + 1,
         height_u=layout.rack.height_u,
@@ -80,8 +80,3 @@ def _rack_plan(
         pdu_model=None if rack_scale else pdu_id,
         devices=devices,
     )
-
-
-def _rack_scale(layout: RackLayout, group: str) -> bool:
-    device = layout.items[group].device
-    return getattr(device, "rack_scale", False) is True

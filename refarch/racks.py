@@ -40,6 +40,11 @@ class MountedItem:
             raise ValueError(f"{self.role}: {len(self.names)} names for {self.count} devices")
 
     @property
+    def rack_scale(self) -> bool:
+        """The device is a whole rack (GB200 NVL72): it takes a rack of its own."""
+        return isinstance(self.device, System) and self.device.rack_scale
+
+    @property
     def key(self) -> str:
         """Packing group: the role and catalog id (e.g. compute-dgx-h100, compute-leaf-qm9700)."""
         return f"{self.role}-{self.device.id}"
@@ -126,9 +131,8 @@ def racks_lower_bound(spec: Spec, catalog: Catalog, items: list[MountedItem]) ->
 
 def _group(item: MountedItem) -> DeviceGroup:
     device = item.device
-    rack_scale = isinstance(device, System) and device.rack_scale
     power_w = device.max_power_w + item.extra_power_w
-    return DeviceGroup(item.key, device.height_u, power_w, item.count, dedicated_rack=rack_scale)
+    return DeviceGroup(item.key, device.height_u, power_w, item.count, dedicated_rack=item.rack_scale)
 
 
 def _fit_hint(spec: Spec) -> str:

@@ -15,7 +15,7 @@ import networkx as nx
 
 from solvers.fat_tree import FatTree
 
-__all__ = ["Endpoint", "FabricNames", "build_fabric_graph", "validate_fabric_graph"]
+__all__ = ["SWITCH_ROLES", "TIER", "Endpoint", "FabricNames", "build_fabric_graph", "validate_fabric_graph"]
 
 Port = tuple[int, int]
 
@@ -181,8 +181,9 @@ def _connect_cores(
                 _link(graph, spine, (port, 0), core, (next_port[core], 0), speed)
 
 
-_SWITCH_ROLES = ("leaf", "spine", "core")
-_TIER = {"endpoint": 0, "manager": 0, "uplink": 0, "leaf": 1, "spine": 2, "core": 3}
+SWITCH_ROLES = ("leaf", "spine", "core")
+# Level of each node role: devices at 0 (endpoints, fabric managers, uplinked access switches), switches above.
+TIER = {"endpoint": 0, "manager": 0, "uplink": 0, "leaf": 1, "spine": 2, "core": 3}
 
 
 def validate_fabric_graph(graph: nx.MultiGraph, oversubscription: float) -> list[str]:
@@ -214,7 +215,7 @@ def _port_problems(graph: nx.MultiGraph) -> list[str]:
         duplicates += sorted({(p, lane) for p, lane in ports if lane and p in whole})
         if duplicates:
             problems.append(f"{node}: ports used twice: {duplicates[:5]}")
-        if graph.nodes[node]["role"] not in _SWITCH_ROLES:
+        if graph.nodes[node]["role"] not in SWITCH_ROLES:
             continue
         physical = {p for p, _ in ports}
         if len(physical) > radix or max(physical) > radix or any(lane > breakout for _, lane in ports):
@@ -231,7 +232,7 @@ def _endpoint_problems(graph: nx.MultiGraph) -> list[str]:
     rail_optimized = graph.graph["rails"] > 1
     problems = []
     for node, data in graph.nodes(data=True):
-        if _TIER[data["role"]] != 0:
+        if TIER[data["role"]] != 0:
             continue
         leaves = _neighbours_by_link(graph, node)
         if rail_optimized:
@@ -258,16 +259,16 @@ def _balance_problems(graph: nx.MultiGraph, lower: str, upper: str) -> list[str]
 
 
 def _bisection_problems(graph: nx.MultiGraph, oversubscription: float) -> list[str]:
-    top = max(_TIER[r] for _, r in graph.nodes(data="role"))
+    top = max(TIER[r] for _, r in graph.nodes(data="role"))
     down_gbps: Counter[str] = Counter()
     up_gbps: Counter[str] = Counter()
     for a, b, speed in graph.edges(data="speed_gbps"):
-        low, high = (a, b) if _TIER[graph.nodes[a]["role"]] < _TIER[graph.nodes[b]["role"]] else (b, a)
+        low, high = (a, b) if TIER[graph.nodes[a]["role"]] < TIER[graph.nodes[b]["role"]] else (b, a)
         down_gbps[high] += speed
         up_gbps[low] += speed
     problems = []
     for node, role in graph.nodes(data="role"):
-        if _TIER[role] in (0, top):
+        if TIER[role] in (0, top):
             continue
         needed = down_gbps[node] / oversubscription if role == "leaf" else down_gbps[node]
         if up_gbps[node] + 1e-9 < needed:
