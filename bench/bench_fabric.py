@@ -9,7 +9,6 @@ media, cable runs). Peak RSS is the process maximum so far.
 from __future__ import annotations
 
 import importlib
-import resource
 import tempfile
 import time
 from collections.abc import Callable
@@ -17,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from bench_plan import SPEC as PLAN_SPEC  # the script's directory is on sys.path when run as a script
+from bench_plan import run_case
 
-from refarch import load_catalog, load_spec, render, size, solve
+from refarch import load_catalog
 
 solve_module = importlib.import_module("refarch.solve")  # the package re-exports the function under this name
 
@@ -53,20 +53,13 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for name, platform, systems, network in CASES:
-            spec_file = Path(tmp) / "spec.yaml"
-            spec_file.write_text(SPEC.format(platform=platform, systems=systems, network=network))
-            spec = load_spec(spec_file)
             times.clear()
-            start = time.perf_counter()
-            plan = solve(spec, catalog, size(spec, catalog))
-            solved = time.perf_counter()
-            render(plan, Path(tmp) / "bundle", force=True)
-            rendered = time.perf_counter()
-            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            case = run_case(catalog, Path(tmp), SPEC.format(platform=platform, systems=systems, network=network))
             stages = " | ".join(f"{times.get(s, 0.0):.2f}" for s in STAGES)
+            summary = case.plan.summary
             print(
-                f"| {name} | {plan.summary.switches:,} | {plan.summary.cables:,} | {stages} | {solved - start:.2f} "
-                f"| {rendered - solved:.2f} | {rss:.0f} |"
+                f"| {name} | {summary.switches:,} | {summary.cables:,} | {stages} | {case.solve_s:.2f} "
+                f"| {case.render_s:.2f} | {case.rss_mib:.0f} |"
             )
 
 
