@@ -74,7 +74,10 @@ def plan(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a non-empty output directory.")] = False,
 ) -> None:
-    """Size the cluster for SPEC and write the bundle (plan.json, summary.md, bom.csv, ...)."""
+    """Size the cluster and its networks for SPEC and write the bundle.
+
+    Writes plan.json, summary.md, bom.csv, cabling.csv, diagrams/ and validation/ (cable link lists).
+    """
     with err.status("loading spec and catalog"):
         workload = load_spec(spec)
         hardware = load_catalog(catalog or [])
