@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit system-deps clean goldens bench
+.PHONY: demo test lint typecheck unit system-deps clean goldens bench calibration
 
 demo: $(STAMP) system-deps
 	$(BIN)/refarch plan examples/dgx-h100-su.yaml -o bundles/dgx-h100-su --force
@@ -25,6 +25,10 @@ unit: $(STAMP)
 
 goldens: $(STAMP)
 	$(BIN)/pytest -q tests/test_golden.py --update-goldens
+
+# Refit the shipped calibration on the reference measurements (refarch/perf/data/calibration.csv).
+calibration: $(STAMP)
+	cd refarch/perf/data && ../../../$(BIN)/refarch calibrate calibration.csv -o calibration.yaml --force
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

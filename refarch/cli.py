@@ -20,6 +20,8 @@ from rich.table import Table
 from refarch import __version__
 from refarch.catalog import load_catalog
 from refarch.errors import RefarchError
+from refarch.estimate_cli import compare_command, estimate_command
+from refarch.perf_cli import CalibrationOption, calibrate_command, perf_app, resolve_calibration
 from refarch.plan import Plan
 from refarch.render import render
 from refarch.schemas import catalog_schema, plan_schema, spec_schema
@@ -37,6 +39,10 @@ app = typer.Typer(
 )
 catalog_app = typer.Typer(help="Browse and check hardware catalogs.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(perf_app, name="perf")
+app.command("calibrate")(calibrate_command)
+app.command("estimate")(estimate_command)
+app.command("compare")(compare_command)
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -73,6 +79,7 @@ def plan(
         list[Path] | None, typer.Option("--templates", help="Template directory searched before the built-in one.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a non-empty output directory.")] = False,
+    calibration: CalibrationOption = None,
 ) -> None:
     """Size the cluster and its networks for SPEC and write the bundle.
 
@@ -82,7 +89,7 @@ def plan(
         workload = load_spec(spec)
         hardware = load_catalog(catalog or [])
     with err.status("sizing compute"):
-        sizing = size(workload, hardware)
+        sizing = size(workload, hardware, resolve_calibration(calibration))
     with err.status("solving racks, power and cooling (CP-SAT)"):
         result = solve(workload, hardware, sizing)
     target = output or Path("bundles") / workload.metadata.name

@@ -280,20 +280,31 @@ class CoolingPlan(_Out):
 
 
 class PerformanceEstimate(_Out):
-    """A calibrated performance estimate for one workload on one platform (filled by the performance model)."""
+    """A calibrated estimate for one workload on its platform: throughput with its band, and time to train."""
 
     workload: str
     platform: str
+    systems: int
     accelerators: int
+    parallelism: dict[str, int | bool]
+    step_time_s: float
     tokens_per_second: float
+    tokens_per_second_per_accelerator: float
+    model_tflops_per_accelerator: float
     mfu: float
-    confidence_low: float
-    confidence_high: float
+    memory_per_accelerator_gb: float
+    time_to_train_ideal_s: float | None
+    time_to_train_s: float | None
+    goodput_fraction: float | None
+    energy_mwh: float | None
+    confidence_low: float = Field(description="tokens/s at the low end of the band")
+    confidence_high: float = Field(description="tokens/s at the high end of the band")
     calibrated_on: str
+    target_time_to_train_s: float | None = None
 
 
 class Plan(_Out):
-    """The resolved design. `performance` is empty until the performance model lands."""
+    """The resolved design; `performance` holds the calibrated estimate of each training workload."""
 
     schema_version: str = SCHEMA_VERSION
     metadata: PlanMetadata

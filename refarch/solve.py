@@ -50,7 +50,7 @@ def solve(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
     fabrics = design_host_fabrics(spec, catalog, network, _mounted_items(sizing), chooser)
     host_layout = layout_racks(spec, catalog, fabrics.hosts)
     pdu = choose_pdu(spec, catalog)
-    warnings = _packing_warnings(host_layout)
+    warnings = sizing.warnings + _packing_warnings(host_layout)
     host_racks = rack_plans(spec, host_layout, 1, pdu.id, {}, [], RACKS_PER_ROW)
 
     def network_rack_plans(layout: RackLayout, per_row: int = RACKS_PER_ROW) -> list[RackPlan]:
@@ -97,6 +97,7 @@ def solve(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
         assumptions=sorted(assumptions, key=lambda a: a.id),
         warnings=warnings,
         fabrics=fabric_plans,
+        performance=sizing.performance,
     )
 
 

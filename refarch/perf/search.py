@@ -1,0 +1,109 @@
+"""Parallelism search: the fastest layout that fits in memory for a job on a given number of accelerators.
+
+The search is exhaustive over a small, structured space (degrees that divide the accelerator count, tensor
+parallel inside the scale-up domain and dividing the heads), so its answer does not depend on a starting point.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from refarch.perf.platform import Platform
+from refarch.perf.training import Efficiency, StepTime, TrainingJob, step_time
+from refarch.perf.transformer import Layout, MemoryBreakdown, training_memory
+
+__all__ = ["USABLE_MEMORY_FRACTION", "Choice", "LayoutLimits", "best_layout", "candidate_layouts", "usable_bytes"]
+
+# HBM left for tensors after the CUDA context, allocator fragmentation and communication buffers (estimate;
+# B200's "about 180 GB usable of 192" in shared/reference/performance.md is 94%, older stacks keep more back).
+USABLE_MEMORY_FRACTION = 0.9
+_MICRO_BATCHES = (1, 2, 4, 8)
+_CONTEXT = (1, 2, 4, 8, 16)
+_VIRTUAL = (1, 2, 4)
+
+
+@dataclass(frozen=True)
+class LayoutLimits:
+    """What the search may vary. A `None` degree is searched; a value is fixed (from the spec or a measurement)."""
+
+    tp: int | None = None
+    pp: int | None = None
+    dp: int | None = None
+    cp: int | None = None
+    micro_batch: tuple[int, ...] = _MICRO_BATCHES
+    recompute: tuple[bool, ...] = (False, True)
+    zero: tuple[int, ...] = (1, 3)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The chosen layout with its step time and memory, and how many layouts were feasible."""
+
+    layout: Layout
+    step: StepTime
+    memory: MemoryBreakdown
+    feasible: int
+
+
+def usable_bytes(platform: Platform) -> float:
+    """Bytes of accelerator memory a layout may fill."""
+    return platform.memory_gb * 1e9 * USABLE_MEMORY_FRACTION
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def _options(fixed: int | None, allowed: list[int]) -> list[int]:
+    return [fixed] if fixed is not None else allowed
+
+
+def candidate_layouts(
+    job: TrainingJob, platform: Platform, accelerators: int, limits: LayoutLimits
+) -> Iterator[Layout]:
+    """Every layout worth timing for `accelerators` accelerators (memory not yet checked)."""
+    shape = job.shape
+    tps = [t for t in _divisors(min(platform.scale_up_domain, shape.heads)) if shape.heads % t == 0]
+    for tp, cp in itertools.product(_options(limits.tp, tps), _options(limits.cp, list(_CONTEXT))):
+        if accelerators % (tp * cp) or shape.seq_len % cp:
+            continue
+        rest = accelerators // (tp * cp)
+        pps = [p for p in _divisors(rest) if p <= shape.layers]
+        for pp in _options(limits.pp, pps):
+            if rest % pp:
+                continue
+            dp = rest // pp
+            if limits.dp is not None and limits.dp != dp:
+                continue
+            yield from _variants(job, tp, pp, dp, cp, limits)
+
+
+def _variants(job: TrainingJob, tp: int, pp: int, dp: int, cp: int, limits: LayoutLimits) -> Iterator[Layout]:
+    virtuals = [v for v in _VIRTUAL if pp > 1 and job.shape.layers % (pp * v) == 0] or [1]
+    zeros = limits.zero if dp > 1 else limits.zero[:1]
+    for mb, recompute, zero, virtual in itertools.product(limits.micro_batch, limits.recompute, zeros, virtuals):
+        if dp * mb > job.global_batch_seqs and mb > 1:
+            continue
+        yield Layout(tp, pp, dp, cp, mb, recompute, zero, virtual)
+
+
+def best_layout(
+    job: TrainingJob, platform: Platform, accelerators: int, efficiency: Efficiency, limits: LayoutLimits | None = None
+) -> Choice | None:
+    """The fastest layout that fits in memory, or None when none does. Ties go to the smaller degrees."""
+    budget = usable_bytes(platform)
+    best: Choice | None = None
+    feasible = 0
+    for layout in candidate_layouts(job, platform, accelerators, limits or LayoutLimits()):
+        memory = training_memory(job.shape, layout)
+        if memory.total > budget:
+            continue
+        feasible += 1
+        step = step_time(job, platform, layout, efficiency)
+        if best is None or step.step_s < best.step.step_s * (1 - 1e-9):
+            best = Choice(layout, step, memory, 0)
+    if best is None:
+        return None
+    return Choice(best.layout, best.step, best.memory, feasible)

@@ -1,0 +1,180 @@
+"""Size training workloads from a time-to-train target: the fewest systems per platform, then CP-SAT picks.
+
+Per workload and candidate platform, a binary search finds the fewest systems whose estimated time to train
+(with goodput) meets the target. CP-SAT then picks one candidate per workload so that, together with the fixed
+workloads, the site's power, rack and capital limits hold at the lowest capital cost.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from refarch.errors import InfeasibleError, RefarchError
+from refarch.perf.calibration_file import Calibration
+from refarch.perf.estimate import TrainingEstimate, estimate_training
+from refarch.perf.platform import Platform
+from refarch.plan import WorkloadPlan
+
+__all__ = ["Candidate", "SiteLimits", "candidate", "choose_candidates", "fewest_systems", "max_systems"]
+
+_SOLVER_SECONDS = 10.0
+_SEED = 7
+# Largest cluster the search considers when the site sets no limit (systems).
+_SEARCH_CAP = 1 << 14
+
+
+@dataclass(frozen=True)
+class SiteLimits:
+    """What the site allows for the target-sized workloads (fixed workloads already subtracted)."""
+
+    power_w: float | None
+    racks: int | None
+    budget_usd: float | None
+    pue: float
+    rack_power_w: float | None
+    rack_height_u: int
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A platform at the size that meets a workload's target, with what it costs the site."""
+
+    estimate: TrainingEstimate
+    platform: Platform
+    facility_power_w: float
+    racks: int
+    capex_usd: float
+
+
+def _systems_per_rack(platform: Platform, limits: SiteLimits) -> int:
+    """Systems one rack takes by height and by the rack power limit (screening only; `solve` packs for real)."""
+    if platform.rack_scale or platform.height_u >= limits.rack_height_u:
+        return 1
+    per_rack = max(1, limits.rack_height_u // platform.height_u)
+    if limits.rack_power_w is not None:
+        per_rack = min(per_rack, max(1, int(limits.rack_power_w // platform.system_power_w)))
+    return per_rack
+
+
+def _racks_needed(platform: Platform, systems: int, limits: SiteLimits) -> int:
+    return math.ceil(systems / _systems_per_rack(platform, limits))
+
+
+def max_systems(platform: Platform, limits: SiteLimits) -> int:
+    """The most systems the site's limits allow for one platform on its own (a search bound)."""
+    bound = _SEARCH_CAP
+    if limits.power_w is not None:
+        bound = min(bound, int(limits.power_w // (platform.system_power_w * limits.pue)))
+    if limits.budget_usd is not None and platform.system_price_usd > 0:
+        bound = min(bound, int(limits.budget_usd // platform.system_price_usd))
+    if limits.racks is not None:
+        bound = min(bound, limits.racks * _systems_per_rack(platform, limits))
+    return max(bound, 0)
+
+
+def fewest_systems(
+    workload: WorkloadPlan,
+    platform: Platform,
+    calibration: Calibration,
+    target_s: float,
+    upper: int,
+    oversubscription: float,
+    pue: float,
+) -> tuple[TrainingEstimate | None, TrainingEstimate | None]:
+    """(fewest systems meeting `target_s`, or None; the fastest estimate at `upper` systems, or None if none fits)."""
+    best_at_upper = _try(workload, platform, upper, calibration, oversubscription, pue)
+    if best_at_upper is None or _time(best_at_upper) > target_s:
+        return None, best_at_upper
+    low, high, found = 1, upper, best_at_upper
+    while low < high:
+        middle = (low + high) // 2
+        estimate = _try(workload, platform, middle, calibration, oversubscription, pue)
+        if estimate is not None and _time(estimate) <= target_s:
+            high, found = middle, estimate
+        else:
+            low = middle + 1
+    return found, best_at_upper
+
+
+def _time(estimate: TrainingEstimate) -> float:
+    return estimate.time_to_train_s if estimate.time_to_train_s is not None else math.inf
+
+
+def _try(
+    workload: WorkloadPlan, platform: Platform, systems: int, calibration: Calibration, oversub: float, pue: float
+) -> TrainingEstimate | None:
+    if systems < 1:
+        return None
+    try:
+        return estimate_training(workload, platform, systems, calibration, oversub, pue)
+    except RefarchError:
+        return None
+
+
+def candidate(estimate: TrainingEstimate, platform: Platform, limits: SiteLimits) -> Candidate:
+    """What `estimate`'s systems cost the site."""
+    systems = estimate.systems
+    return Candidate(
+        estimate=estimate,
+        platform=platform,
+        facility_power_w=systems * platform.system_power_w * limits.pue,
+        racks=_racks_needed(platform, systems, limits),
+        capex_usd=systems * platform.system_price_usd,
+    )
+
+
+def choose_candidates(options: Mapping[str, Sequence[Candidate]], limits: SiteLimits) -> dict[str, Candidate]:
+    """One candidate per workload, meeting the site limits jointly at the lowest capital cost (CP-SAT).
+
+    Raises:
+        InfeasibleError: no combination fits; the message gives the cheapest combination's power, racks and cost.
+    """
+    model = cp_model.CpModel()
+    picks = {(name, i): model.new_bool_var(f"{name}_{i}") for name, items in options.items() for i in range(len(items))}
+    for name, items in options.items():
+        model.add_exactly_one(picks[name, i] for i in range(len(items)))
+
+    def total(attribute: str, unit: float = 1.0) -> cp_model.LinearExpr:
+        return sum(  # type: ignore[return-value]
+            int(getattr(item, attribute) // unit) * picks[name, i]
+            for name, items in options.items()
+            for i, item in enumerate(items)
+        )
+
+    if limits.power_w is not None:
+        model.add(total("facility_power_w") <= int(limits.power_w))
+    if limits.racks is not None:
+        model.add(total("racks") <= limits.racks)
+    if limits.budget_usd is not None:
+        model.add(total("capex_usd") <= int(limits.budget_usd))
+    # Cheapest first; among equal prices, the one drawing less power (in kW).
+    model.minimize(total("capex_usd") * 100_000 + total("facility_power_w", 1000.0))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = _SOLVER_SECONDS
+    solver.parameters.random_seed = _SEED
+    solver.parameters.num_workers = 1
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise InfeasibleError(_joint_shortfall(options, limits))
+    return {
+        name: items[i] for name, items in options.items() for i in range(len(items)) if solver.value(picks[name, i])
+    }
+
+
+def _joint_shortfall(options: Mapping[str, Sequence[Candidate]], limits: SiteLimits) -> str:
+    cheapest = [min(items, key=lambda c: c.capex_usd) for items in options.values()]
+    power = sum(c.facility_power_w for c in cheapest) / 1e6
+    racks = sum(c.racks for c in cheapest)
+    cost = sum(c.capex_usd for c in cheapest) / 1e6
+    parts = [f"the cheapest platforms that meet the targets need {power:.2f} MW, {racks} racks and ${cost:.1f}M"]
+    if limits.power_w is not None:
+        parts.append(f"site power budget {limits.power_w / 1e6:.2f} MW")
+    if limits.racks is not None:
+        parts.append(f"max_racks {limits.racks}")
+    if limits.budget_usd is not None:
+        parts.append(f"budget ${limits.budget_usd / 1e6:.1f}M")
+    return "; ".join(parts)

@@ -1,0 +1,113 @@
+"""`refarch estimate`, `compare`, `calibrate`, `perf report` and target-driven `plan` from the command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, REPO, CliResult
+
+Run = Callable[..., CliResult]
+TARGET_EXAMPLE = REPO / "examples" / "train-70b-in-30-days.yaml"
+REQUIRED = {
+    "platform", "accelerators", "parallelism", "step_time_s", "tokens_per_second",
+    "tokens_per_second_per_accelerator", "model_tflops_per_accelerator", "mfu", "memory_per_accelerator_gb",
+    "time_to_train_s", "energy_mwh", "confidence", "calibrated_on",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if "cerebras" not in e.name], ids=lambda p: p.stem)
+def test_estimate_json_has_every_field(run_cli: Run, example: Path) -> None:
+    code, out, err = run_cli("estimate", example, "--json")
+    assert code == 0, err
+    records = json.loads(out)
+    assert records
+    for record in records:
+        assert set(record) >= REQUIRED
+        assert set(record["parallelism"]) >= {"tp", "pp", "dp", "cp"}
+        low, high = record["confidence"]["low"], record["confidence"]["high"]
+        assert low < record["tokens_per_second"] < high
+        assert 0.05 < record["mfu"] < 0.8
+        ideal, real = record["time_to_train_s"]["ideal"], record["time_to_train_s"]["with_goodput"]
+        assert real > ideal  # goodput below 1 always costs time
+
+
+def test_target_plan_meets_its_target_at_the_lowest_cost(run_cli: Run, tmp_path: Path) -> None:
+    code, _, err = run_cli("plan", TARGET_EXAMPLE, "-o", tmp_path / "b")
+    assert code == 0, err
+    plan = json.loads((tmp_path / "b" / "plan.json").read_text())
+    estimate = plan["performance"][0]
+    assert plan["compute"][0]["sizing"] == "target"
+    assert estimate["time_to_train_s"] <= estimate["target_time_to_train_s"]
+    assert plan["summary"]["facility_power_kw"] <= 3000
+    # One system fewer would miss the target: the size is the smallest that meets it.
+    code, out, _ = run_cli("estimate", TARGET_EXAMPLE, "--json", "--platforms", estimate["platform"])
+    assert code == 0
+    assert json.loads(out)[0]["systems"] == estimate["systems"]
+
+
+def test_compare_writes_a_csv_row_per_platform(run_cli: Run, tmp_path: Path) -> None:
+    target = tmp_path / "cmp.csv"
+    code, _, err = run_cli("compare", TARGET_EXAMPLE, "--platforms", "dgx-h100,dgx-b200", "-o", target)
+    assert code == 0, err
+    rows = list(csv.DictReader(target.open()))
+    assert [r["platform"] for r in rows] == ["dgx-h100", "dgx-b200"]
+    assert all(float(r["time_to_train_days"]) <= 30 for r in rows)
+    assert int(rows[0]["systems"]) > int(rows[1]["systems"])  # B200 is faster per GPU, so fewer systems
+    code, _, err = run_cli("compare", TARGET_EXAMPLE, "--platforms", "dgx-h100,dgx-b200", "-o", target)
+    assert code == 4 and "--force" in err  # never silently overwritten
+
+
+def test_calibrate_writes_a_file_plan_can_use(run_cli: Run, tmp_path: Path) -> None:
+    rows = (REPO / "refarch" / "perf" / "data" / "calibration.csv").read_text().splitlines()
+    subset = tmp_path / "m.csv"
+    subset.write_text("\n".join([rows[0], *[r for r in rows[1:] if "mpt_" in r or "nemo" in r]]) + "\n")
+    output = tmp_path / "cal.yaml"
+    code, out, err = run_cli("calibrate", subset, "-o", output)
+    assert code == 0, err
+    assert "leave-one-source-out MAPE" in out and "in-sample MAPE" in out and output.exists()
+    code, out, err = run_cli("estimate", EXAMPLES[1], "--json", "--calibration", output)
+    assert code == 0, err
+    assert "calibration" not in err
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [("id,source\nx,y\n", "lacks columns"), ("not,a,calibration\n", "lacks columns")],
+    ids=["missing-columns", "garbage"],
+)
+def test_calibrate_rejects_bad_files(run_cli: Run, tmp_path: Path, content: str, fragment: str) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content)
+    code, _, err = run_cli("calibrate", bad, "-o", tmp_path / "out.yaml")
+    assert code == 2 and fragment in err and "bad.csv" in err
+
+
+def test_bad_calibration_file_is_a_clear_error(run_cli: Run, tmp_path: Path) -> None:
+    bad = tmp_path / "cal.yaml"
+    bad.write_text("version: 1\nfamilies: {}\n")
+    code, _, err = run_cli("estimate", TARGET_EXAMPLE, "--calibration", bad)
+    assert code == 2 and "not a refarch calibration" in err and "Traceback" not in err
+
+
+def test_model_too_big_for_the_cluster_names_the_smallest_that_fits(
+    run_cli: Run, write_spec: Callable[[str], Path]
+) -> None:
+    spec = write_spec(
+        "apiVersion: refarch/v1\nkind: Workload\nmetadata: {name: big}\nworkloads:\n  - name: w\n    type: training\n"
+        "    model: {preset: llama3.1-405b}\n    tokens: 1T\n    platform: dgx-h100\n    systems: 1\n"
+    )
+    code, _, err = run_cli("estimate", spec)
+    assert code == 3
+    assert "fits on no layout of 8 x h100-sxm" in err and "the smallest size that fits is" in err
+
+
+def test_perf_report_prints_errors_and_checks(run_cli: Run) -> None:
+    code, out, err = run_cli("perf", "report")
+    assert code == 0, err
+    for fragment in ("per platform", "per source", "consistency checks", "leave-one-source-out MAPE"):
+        assert fragment in out

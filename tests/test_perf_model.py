@@ -1,0 +1,112 @@
+"""The GPU training model: FLOPs and memory formulas, step-time invariants and the parallelism search."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from refarch.catalog import Catalog
+from refarch.catalog_models import LlmModel
+from refarch.perf.calibration_file import default_calibration
+from refarch.perf.platform import Platform, platform_from_catalog
+from refarch.perf.search import LayoutLimits, best_layout, usable_bytes
+from refarch.perf.training import TrainingJob, step_time
+from refarch.perf.transformer import Layout, model_flops_per_token, training_memory
+from refarch.plan import ModelShape
+
+
+def shape(catalog: Catalog, preset: str, **overrides: int) -> ModelShape:
+    model = catalog.get(preset, LlmModel)
+    fields = ("params", "layers", "hidden", "heads", "kv_heads", "ffn_hidden", "vocab", "seq_len")
+    values = {f: getattr(model, f) for f in fields} | overrides
+    return ModelShape(preset=preset, **values)
+
+
+def h100(catalog: Catalog) -> Platform:
+    return platform_from_catalog(catalog, "dgx-h100")
+
+
+def test_model_flops_are_six_n_plus_attention(catalog: Catalog) -> None:
+    model = shape(catalog, "llama3-70b")
+    expected = 6 * model.params + 6 * model.layers * model.seq_len * model.hidden
+    assert model_flops_per_token(model) == pytest.approx(expected)
+
+
+def test_adam_states_are_sixteen_bytes_per_parameter_unsharded(catalog: Catalog) -> None:
+    model = shape(catalog, "llama3-8b")
+    memory = training_memory(model, Layout(tp=1, pp=1, dp=1, zero=0))
+    states = memory.weights + memory.gradients + memory.optimizer
+    assert states == pytest.approx(16 * model.params, rel=1e-9)
+
+
+@pytest.mark.parametrize("zero", [1, 3], ids=["distributed-optimizer", "fsdp"])
+def test_zero_sharding_divides_states_by_dp(catalog: Catalog, zero: int) -> None:
+    model = shape(catalog, "llama3-8b")
+    single = training_memory(model, Layout(tp=1, pp=1, dp=1, zero=zero))
+    sharded = training_memory(model, Layout(tp=1, pp=1, dp=8, zero=zero))
+    assert sharded.optimizer == pytest.approx(single.optimizer / 8)
+    assert (sharded.weights < single.weights) == (zero == 3)
+
+
+def test_recompute_and_tensor_parallel_shrink_activations(catalog: Catalog) -> None:
+    model = shape(catalog, "llama3-70b")
+    base = training_memory(model, Layout(tp=1, pp=1, dp=1)).activations
+    assert training_memory(model, Layout(tp=1, pp=1, dp=1, recompute=True)).activations < base / 5
+    assert training_memory(model, Layout(tp=8, pp=1, dp=1)).activations == pytest.approx(base / 8)
+
+
+def test_pipeline_bubble_follows_p_minus_one_over_m(catalog: Catalog) -> None:
+    model = shape(catalog, "llama3-70b")
+    job = TrainingJob(model, global_batch_seqs=64, precision="bf16")
+    efficiency, _ = default_calibration().efficiency("hopper")
+    step = step_time(job, h100(catalog), Layout(tp=8, pp=4, dp=1), efficiency)
+    busy = step.compute_s + step.memory_s + step.comm_s
+    assert step.bubble_s / busy == pytest.approx(3 / 64, rel=1e-6)
+
+
+def test_fp8_is_faster_but_well_under_twice(catalog: Catalog) -> None:
+    efficiency, _ = default_calibration().efficiency("hopper")
+    layout = Layout(tp=4, pp=1, dp=16)
+    times = {
+        p: step_time(TrainingJob(shape(catalog, "llama3-70b"), 256, p), h100(catalog), layout, efficiency).step_s
+        for p in ("bf16", "fp8")
+    }
+    assert 1.0 < times["bf16"] / times["fp8"] < 2.0
+
+
+def test_more_bandwidth_never_slows_a_step(catalog: Catalog) -> None:
+    efficiency, _ = default_calibration().efficiency("hopper")
+    job = TrainingJob(shape(catalog, "llama3-70b"), 512, "bf16")
+    layout = Layout(tp=8, pp=4, dp=8, cp=2)
+    slow = step_time(job, h100(catalog), layout, efficiency).step_s
+    faster = dataclasses.replace(h100(catalog), network_gbps=100.0, memory_bandwidth_tbps=6.7)
+    assert step_time(job, faster, layout, efficiency).step_s < slow
+
+
+def test_search_respects_memory_and_fixed_degrees(catalog: Catalog) -> None:
+    efficiency, _ = default_calibration().efficiency("hopper")
+    job = TrainingJob(shape(catalog, "llama3.1-405b"), 2048, "bf16")
+    platform = h100(catalog)
+    choice = best_layout(job, platform, 16384, efficiency, LayoutLimits(tp=8))
+    assert choice is not None
+    assert choice.layout.tp == 8 and choice.layout.accelerators == 16384
+    assert choice.memory.total <= usable_bytes(platform)
+    assert training_memory(job.shape, choice.layout).total == pytest.approx(choice.memory.total)
+
+
+def test_search_returns_the_fastest_feasible_layout(catalog: Catalog) -> None:
+    efficiency, _ = default_calibration().efficiency("hopper")
+    job = TrainingJob(shape(catalog, "llama3-70b"), 256, "bf16")
+    platform = h100(catalog)
+    choice = best_layout(job, platform, 64, efficiency)
+    assert choice is not None and choice.feasible > 1
+    for layout in (Layout(tp=8, pp=8, dp=1), Layout(tp=4, pp=4, dp=4), Layout(tp=8, pp=2, dp=4, recompute=True)):
+        if training_memory(job.shape, layout).total <= usable_bytes(platform):
+            assert step_time(job, platform, layout, efficiency).step_s >= choice.step.step_s
+
+
+def test_no_layout_fits_a_huge_model_on_one_gpu(catalog: Catalog) -> None:
+    efficiency, _ = default_calibration().efficiency("hopper")
+    job = TrainingJob(shape(catalog, "llama3.1-405b"), 16, "bf16")
+    assert best_layout(job, h100(catalog), 8, efficiency) is None
