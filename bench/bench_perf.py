@@ -13,15 +13,13 @@ from refarch.perf.calibration_file import default_calibration
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.search import best_layout
 from refarch.perf.training import TrainingJob
-from refarch.plan import ModelShape
-
-FIELDS = ("params", "layers", "hidden", "heads", "kv_heads", "ffn_hidden", "vocab", "seq_len")
+from refarch.workloads import preset_shape
 
 
 def main() -> None:
     catalog = load_catalog()
     model = catalog.get("llama3.1-405b", LlmModel)
-    shape = ModelShape(preset=model.id, **{f: getattr(model, f) for f in FIELDS})
+    shape = preset_shape(model)
     platform = platform_from_catalog(catalog, "dgx-h100")
     efficiency, _ = default_calibration().efficiency(platform.family)
     job = TrainingJob(shape, global_batch_seqs=2048, precision="bf16")

@@ -14,13 +14,11 @@ from refarch.perf.search import LayoutLimits, best_layout, usable_bytes
 from refarch.perf.training import TrainingJob, step_time
 from refarch.perf.transformer import Layout, model_flops_per_token, training_memory
 from refarch.plan import ModelShape
+from refarch.workloads import preset_shape
 
 
-def shape(catalog: Catalog, preset: str, **overrides: int) -> ModelShape:
-    model = catalog.get(preset, LlmModel)
-    fields = ("params", "layers", "hidden", "heads", "kv_heads", "ffn_hidden", "vocab", "seq_len")
-    values = {f: getattr(model, f) for f in fields} | overrides
-    return ModelShape(preset=preset, **values)
+def shape(catalog: Catalog, preset: str) -> ModelShape:
+    return preset_shape(catalog.get(preset, LlmModel))
 
 
 def h100(catalog: Catalog) -> Platform:

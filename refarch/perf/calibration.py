@@ -20,7 +20,7 @@ from refarch.perf.calibration_file import Calibration, FamilyFit
 from refarch.perf.measurements import Measurement, source_key
 from refarch.perf.search import candidate_layouts, usable_bytes
 from refarch.perf.training import StepTime, TrainingJob, step_time
-from refarch.perf.transformer import Layout, training_memory
+from refarch.perf.transformer import Layout, model_flops_per_token, training_memory
 
 __all__ = [
     "CalibrationRun",
@@ -98,8 +98,7 @@ def predict(item: Prepared, calibration: Calibration) -> Prediction:
     step, layout = min(steps, key=lambda pair: pair[0].step_s)
     per_accelerator = step.tokens_per_second / item.point.accelerators
     if item.point.metric == "hardware_tflops_per_accelerator":
-        shape = item.point.shape
-        hardware_flops = 8 * shape.params + 8 * shape.layers * shape.seq_len * shape.hidden  # full recompute
+        hardware_flops = model_flops_per_token(item.point.shape, recompute=True)
         return Prediction(per_accelerator * hardware_flops / 1e12, layout, step, family)
     return Prediction(per_accelerator, layout, step, family)
 

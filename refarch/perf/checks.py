@@ -14,7 +14,7 @@ from refarch.perf.calibration_file import Calibration
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.search import best_layout
 from refarch.perf.training import StepTime, TrainingJob
-from refarch.plan import ModelShape
+from refarch.workloads import preset_shape
 
 __all__ = ["Check", "consistency_checks"]
 
@@ -37,17 +37,11 @@ class Check:
         return self.low <= self.value <= self.high
 
 
-def _shape(catalog: Catalog, preset: str) -> ModelShape:
-    model = catalog.get(preset, LlmModel)
-    fields = ("params", "layers", "hidden", "heads", "kv_heads", "ffn_hidden", "vocab", "seq_len")
-    return ModelShape(preset=preset, **{f: getattr(model, f) for f in fields})
-
-
 def _step(
     catalog: Catalog, calibration: Calibration, system: str, preset: str, gpus: int, batch: int, precision: str
 ) -> StepTime:
     platform = platform_from_catalog(catalog, system)
-    job = TrainingJob(_shape(catalog, preset), batch, precision)
+    job = TrainingJob(preset_shape(catalog.get(preset, LlmModel)), batch, precision)
     efficiency, _ = calibration.efficiency(platform.family)
     choice = best_layout(job, platform, gpus, efficiency)
     if choice is None:

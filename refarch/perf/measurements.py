@@ -17,6 +17,7 @@ from refarch.errors import CatalogError, InputError, Location
 from refarch.perf.platform import Platform, platform_from_catalog
 from refarch.perf.search import LayoutLimits
 from refarch.plan import ModelShape
+from refarch.workloads import preset_shape
 
 __all__ = [
     "ACCELERATOR_PLATFORMS",
@@ -180,9 +181,7 @@ def _shape(row: dict[str, str], catalog: Catalog) -> ModelShape | None:
         preset = catalog.get(_norm(row["model"]), LlmModel)
     except CatalogError:
         return None
-    seq_len = dims["seq_len"] or preset.seq_len
-    fields = ("params", "layers", "hidden", "heads", "kv_heads", "ffn_hidden", "vocab")
-    return ModelShape(preset=preset.id, seq_len=seq_len, **{f: getattr(preset, f) for f in fields})
+    return preset_shape(preset, dims["seq_len"])
 
 
 def _limits(row: dict[str, str], metric: str) -> LayoutLimits:

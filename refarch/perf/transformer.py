@@ -103,9 +103,11 @@ def layer_params(shape: ModelShape) -> float:
     return body / shape.layers
 
 
-def model_flops_per_token(shape: ModelShape) -> float:
-    """Model FLOPs per trained token (forward and backward, no recomputation): 6N + 6 L s h."""
-    return 6 * shape.params + 6 * shape.layers * shape.seq_len * shape.hidden
+def model_flops_per_token(shape: ModelShape, recompute: bool = False) -> float:
+    """FLOPs per trained token: 6N + 6 L s h (forward and backward); 8N + 8 L s h when full recomputation repeats
+    the forward pass (the hardware FLOPs that some publications report)."""
+    passes = 4 if recompute else 3
+    return 2 * passes * (shape.params + shape.layers * shape.seq_len * shape.hidden)
 
 
 def stage_layers(shape: ModelShape, layout: Layout) -> int:
