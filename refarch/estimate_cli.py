@@ -51,12 +51,13 @@ def _estimates_for(
 ) -> list[TrainingEstimate]:
     """The workload at its fixed size (same accelerators on other platforms) or at the size meeting its target."""
     given = spec.workloads[index]
+    limits = site_limits(spec, catalog, {})
     results = []
     for platform in _platforms(spec, catalog, index, workload, platforms):
         if workload.target:
             meeting, fastest = fewest_systems(
                 workload, platform, calibration, workload.target["time_to_train"],
-                max_systems(platform, site_limits(spec, catalog, {})), spec.network.oversubscription, spec.site.pue,
+                max_systems(platform, limits), spec.network.oversubscription, spec.site.pue,
             )  # fmt: skip
             found = meeting or fastest
             if found is not None:

@@ -57,10 +57,7 @@ def calibrate_command(
     if output.exists() and not force:
         raise OutputError("file exists; pass --force to replace it", Location(output))
     points = load_measurements(measurements, load_catalog(catalog or []))
-    try:
-        run = calibrate(points.points, fitted_on=measurements.name)
-    except ValueError as exc:
-        raise InputError(str(exc), Location(measurements), "add measurements from another source") from exc
+    run = _calibrate(points)
     _print_run(run, points)
     header = (
         f"refarch calibration fitted on {measurements.name} ({len(run.in_sample)} points).\n"
@@ -68,6 +65,14 @@ def calibrate_command(
     )
     run.calibration.write(output, header)
     out.print(f"calibration written to {output}")
+
+
+def _calibrate(points: MeasurementSet) -> CalibrationRun:
+    """Fit and judge `points`; too few sources is the user's input problem, said as such."""
+    try:
+        return calibrate(points.points, fitted_on=points.path.name)
+    except ValueError as exc:
+        raise InputError(str(exc), Location(points.path), "add measurements from another source") from exc
 
 
 def _print_run(run: CalibrationRun, points: MeasurementSet) -> None:
@@ -105,7 +110,7 @@ def perf_report(
     hardware = load_catalog(catalog or [])
     path = measurements or reference_measurements()
     points = load_measurements(path, hardware)
-    run = calibrate(points.points, fitted_on=path.name)
+    run = _calibrate(points)
     used = resolve_calibration(calibration)
     _print_run(run, points)
     _print_groups("per platform", run.loso, lambda r: r.point.platform.system_id)

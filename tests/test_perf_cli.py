@@ -111,3 +111,18 @@ def test_perf_report_prints_errors_and_checks(run_cli: Run) -> None:
     assert code == 0, err
     for fragment in ("per platform", "per source", "consistency checks", "leave-one-source-out MAPE"):
         assert fragment in out
+
+
+@pytest.mark.parametrize("command", [("calibrate",), ("perf", "report")], ids=["calibrate", "perf-report"])
+def test_one_source_cannot_be_judged_leave_one_out(run_cli: Run, tmp_path: Path, command: tuple[str, ...]) -> None:
+    one = tmp_path / "one.csv"
+    one.write_text(
+        "id,source,accel,n_accel,model,seq_len,precision,metric,value\n"
+        "x,only-one,H100,8,llama3-8b,8192,bf16,tokens/s/GPU,1000\n"
+    )
+    args = (
+        [*command, one, "-o", tmp_path / "c.yaml"] if command == ("calibrate",) else [*command, "--measurements", one]
+    )
+    code, out, err = run_cli(*args)
+    assert code == 2 and "at least two sources" in err and "one.csv" in err
+    assert "Traceback" not in out + err
