@@ -72,9 +72,12 @@ def _estimates_for(
                 )
             )
         except (InfeasibleError, NotSupportedError) as exc:
-            if len(platforms) <= 1:
-                raise
-            out.print(f"[yellow]{platform.system_id}:[/yellow] {exc.message}")
+            if len(platforms) > 1:
+                out.print(f"[yellow]{platform.system_id}:[/yellow] {exc.message}")
+                continue
+            if exc.location is None and given.platform is not None:
+                raise type(exc)(exc.message, spec.where("workloads", index, "platform"), exc.hint) from exc
+            raise
     return results
 
 

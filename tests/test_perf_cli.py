@@ -126,3 +126,11 @@ def test_one_source_cannot_be_judged_leave_one_out(run_cli: Run, tmp_path: Path,
     code, out, err = run_cli(*args)
     assert code == 2 and "at least two sources" in err and "one.csv" in err
     assert "Traceback" not in out + err
+
+
+def test_wafer_platform_is_not_estimated_with_the_gpu_model(run_cli: Run) -> None:
+    code, out, err = run_cli("estimate", REPO / "examples" / "cerebras-cs3.yaml")
+    assert code == 2
+    assert "wafer-scale training model is not in refarch yet" in err
+    assert "cerebras-cs3.yaml:" in err and "workloads[0].platform" in err
+    assert "fits on no layout" not in err + out

@@ -122,9 +122,15 @@ def estimate_training(
     """Estimate `workload` trained on `systems` x `platform`.
 
     Raises:
-        NotSupportedError: the platform has no dense peak for the workload's precision (fp8 on A100).
+        NotSupportedError: a wafer-scale platform (its model is not in yet), or no dense peak for the workload's
+            precision (fp8 on A100).
         InfeasibleError: no layout fits in memory; the message names the nearest size that fits.
     """
+    if platform.wafer:
+        raise NotSupportedError(
+            f"{platform.system_name} is a wafer-scale system; the wafer-scale training model is not in refarch yet",
+            hint="estimate GPU platforms with --platforms, e.g. dgx-h100,dgx-b200",
+        )
     if not platform.supports(workload.precision):
         raise NotSupportedError(
             f"{platform.system_name} has no {workload.precision} peak in the catalog",
