@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from refarch.catalog import Catalog
 from refarch.catalog_models import System
@@ -11,7 +11,15 @@ from refarch.errors import InfeasibleError, NotSupportedError, RefarchError
 from refarch.perf.calibration_file import Calibration
 from refarch.perf.estimate import TrainingEstimate, estimate_training
 from refarch.perf.platform import Platform, platform_from_catalog
-from refarch.perf.target import Candidate, SiteLimits, candidate, choose_candidates, fewest_systems, max_systems
+from refarch.perf.target import (
+    Candidate,
+    SiteLimits,
+    candidate,
+    choose_candidates,
+    fewest_systems,
+    max_systems,
+    site_cost,
+)
 from refarch.plan import Assumption, PerformanceEstimate, WorkloadPlan
 from refarch.spec import Spec
 
@@ -66,25 +74,22 @@ def performance_record(estimate: TrainingEstimate, target_s: float | None = None
 
 
 def site_limits(spec: Spec, catalog: Catalog, fixed_systems: dict[str, int]) -> SiteLimits:
-    """The site's limits less what the fixed-size workloads already take."""
-    power, racks, money = spec.site.power_budget, spec.site.max_racks, spec.budget
-    for system_id, count in fixed_systems.items():
-        system = catalog.get(system_id, System)
-        if power is not None:
-            power -= count * system.max_power_w * spec.site.pue
-        if money is not None:
-            money -= count * system.price.usd
-        if racks is not None:
-            per_rack = 1 if system.rack_scale else max(1, spec.site.rack_height // system.height_u)
-            racks -= math.ceil(count / per_rack)
-    return SiteLimits(
-        power_w=power,
-        racks=racks,
-        budget_usd=money,
+    """The site's limits less what the fixed-size workloads already take (costed as candidates are)."""
+    site = SiteLimits(
+        power_w=spec.site.power_budget,
+        racks=spec.site.max_racks,
+        budget_usd=spec.budget,
         pue=spec.site.pue,
         rack_power_w=spec.site.rack_power_limit,
         rack_height_u=spec.site.rack_height,
     )
+    power, racks, money = site.power_w, site.racks, site.budget_usd
+    for system_id, count in fixed_systems.items():
+        used_power, used_racks, used_money = site_cost(platform_from_catalog(catalog, system_id), count, site)
+        power = None if power is None else power - used_power
+        racks = None if racks is None else racks - used_racks
+        money = None if money is None else money - used_money
+    return replace(site, power_w=power, racks=racks, budget_usd=money)
 
 
 def choose_platforms(

@@ -19,7 +19,7 @@ from refarch.perf.estimate import TrainingEstimate, estimate_training
 from refarch.perf.platform import Platform
 from refarch.plan import WorkloadPlan
 
-__all__ = ["Candidate", "SiteLimits", "candidate", "choose_candidates", "fewest_systems", "max_systems"]
+__all__ = ["Candidate", "SiteLimits", "candidate", "choose_candidates", "fewest_systems", "max_systems", "site_cost"]
 
 _SOLVER_SECONDS = 10.0
 _SEED = 7
@@ -115,16 +115,19 @@ def _try(
         return None
 
 
+def site_cost(platform: Platform, systems: int, limits: SiteLimits) -> tuple[float, int, float]:
+    """(facility power in W, racks, capital cost in USD) of `systems` x `platform` on this site."""
+    return (
+        systems * platform.system_power_w * limits.pue,
+        _racks_needed(platform, systems, limits),
+        systems * platform.system_price_usd,
+    )
+
+
 def candidate(estimate: TrainingEstimate, platform: Platform, limits: SiteLimits) -> Candidate:
     """What `estimate`'s systems cost the site."""
-    systems = estimate.systems
-    return Candidate(
-        estimate=estimate,
-        platform=platform,
-        facility_power_w=systems * platform.system_power_w * limits.pue,
-        racks=_racks_needed(platform, systems, limits),
-        capex_usd=systems * platform.system_price_usd,
-    )
+    power, racks, capex = site_cost(platform, estimate.systems, limits)
+    return Candidate(estimate=estimate, platform=platform, facility_power_w=power, racks=racks, capex_usd=capex)
 
 
 def choose_candidates(options: Mapping[str, Sequence[Candidate]], limits: SiteLimits) -> dict[str, Candidate]:
