@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from refarch.errors import InfeasibleError, NotSupportedError
 from refarch.perf.calibration_file import Calibration
+from refarch.perf.goodput import goodput
 from refarch.perf.platform import Platform
-from refarch.perf.reliability import goodput
 from refarch.perf.search import Choice, LayoutLimits, best_layout, usable_bytes
 from refarch.perf.training import TrainingJob
 from refarch.plan import Assumption, WorkloadPlan
