@@ -10,9 +10,16 @@ from refarch.catalog import Catalog
 from refarch.catalog_models import LlmModel
 from refarch.perf.calibration_file import default_calibration
 from refarch.perf.platform import Platform, platform_from_catalog
-from refarch.perf.search import LayoutLimits, best_layout, usable_bytes
+from refarch.perf.search import (
+    RECOMPUTE_SHARES,
+    LayoutLimits,
+    best_layout,
+    candidate_layouts,
+    feasible_layouts,
+    usable_bytes,
+)
 from refarch.perf.training import TrainingJob, step_time
-from refarch.perf.transformer import Layout, model_flops_per_token, training_memory
+from refarch.perf.transformer import Layout, model_flops_per_token, stage_layers, training_memory
 from refarch.plan import ModelShape
 from refarch.workloads import preset_shape
 
@@ -50,7 +57,7 @@ def test_zero_sharding_divides_states_by_dp(catalog: Catalog, zero: int) -> None
 def test_recompute_and_tensor_parallel_shrink_activations(catalog: Catalog) -> None:
     model = shape(catalog, "llama3-70b")
     base = training_memory(model, Layout(tp=1, pp=1, dp=1)).activations
-    assert training_memory(model, Layout(tp=1, pp=1, dp=1, recompute=True)).activations < base / 5
+    assert training_memory(model, Layout(tp=1, pp=1, dp=1, recompute=1.0)).activations < base / 5
     assert training_memory(model, Layout(tp=8, pp=1, dp=1)).activations == pytest.approx(base / 8)
 
 
@@ -99,7 +106,7 @@ def test_search_returns_the_fastest_feasible_layout(catalog: Catalog) -> None:
     platform = h100(catalog)
     choice = best_layout(job, platform, 64, efficiency)
     assert choice is not None and choice.feasible > 1
-    for layout in (Layout(tp=8, pp=8, dp=1), Layout(tp=4, pp=4, dp=4), Layout(tp=8, pp=2, dp=4, recompute=True)):
+    for layout in (Layout(tp=8, pp=8, dp=1), Layout(tp=4, pp=4, dp=4), Layout(tp=8, pp=2, dp=4, recompute=1.0)):
         if training_memory(job.shape, layout).total <= usable_bytes(platform):
             assert step_time(job, platform, layout, efficiency).step_s >= choice.step.step_s
 
@@ -108,3 +115,51 @@ def test_no_layout_fits_a_huge_model_on_one_gpu(catalog: Catalog) -> None:
     efficiency, _ = default_calibration().efficiency("hopper")
     job = TrainingJob(shape(catalog, "llama3.1-405b"), 16, "bf16")
     assert best_layout(job, h100(catalog), 8, efficiency) is None
+
+
+def test_recomputing_more_layers_saves_memory_and_costs_time(catalog: Catalog) -> None:
+    model = shape(catalog, "llama3-70b")
+    job = TrainingJob(model, global_batch_seqs=64, precision="bf16")
+    efficiency, _ = default_calibration().efficiency("hopper")
+    layouts = [Layout(tp=8, pp=4, dp=2, recompute=share) for share in RECOMPUTE_SHARES]
+    memory = [training_memory(model, layout).activations for layout in layouts]
+    steps = [step_time(job, h100(catalog), layout, efficiency).step_s for layout in layouts]
+    assert memory == sorted(memory, reverse=True) and len(set(memory)) == len(memory)
+    assert steps == sorted(steps) and len(set(steps)) == len(steps)
+
+
+def test_feasible_layouts_keep_only_the_least_recomputation_that_fits(catalog: Catalog) -> None:
+    model = shape(catalog, "llama3-70b")
+    job = TrainingJob(model, global_batch_seqs=128, precision="bf16")
+    platform = h100(catalog)
+    found = list(feasible_layouts(job, platform, 64, LayoutLimits()))
+    assert found and any(0 < layout.recompute < 1 for layout, _ in found)
+    keys = [dataclasses.replace(layout, recompute=0.0) for layout, _ in found]
+    assert len(keys) == len(set(keys))
+    for layout, memory in found:
+        assert memory.total <= usable_bytes(platform)
+        lower = [share for share in RECOMPUTE_SHARES if share < layout.recompute]
+        for share in lower:
+            smaller = dataclasses.replace(layout, recompute=share)
+            assert training_memory(model, smaller).total > usable_bytes(platform)
+
+
+def test_uneven_pipeline_stages_carry_the_rounded_up_layer_count(catalog: Catalog) -> None:
+    model = shape(catalog, "llama3.1-405b")  # 126 layers: no power-of-two stage count divides them
+    assert model.layers == 126
+    assert stage_layers(model, Layout(tp=8, pp=16, dp=1)) == 8
+    assert stage_layers(model, Layout(tp=8, pp=16, dp=1, virtual_stages=4)) == 4 * 2
+    assert stage_layers(model, Layout(tp=8, pp=8, dp=1, virtual_stages=8)) == 8 * 2
+    job = TrainingJob(model, global_batch_seqs=2048, precision="bf16")
+    virtuals = {layout.virtual_stages for layout in candidate_layouts(job, h100(catalog), 1024, LayoutLimits(pp=16))}
+    assert virtuals == {1, 2, 4}  # 16 x 8 = 128 chunks would leave some without a layer
+
+
+@pytest.mark.parametrize(("seq_len", "allowed"), [(2048, {1}), (8192, {1, 2}), (32768, {1, 2, 4, 8})])
+def test_context_parallel_only_for_long_sequences(catalog: Catalog, seq_len: int, allowed: set[int]) -> None:
+    model = shape(catalog, "llama3-8b").model_copy(update={"seq_len": seq_len})
+    job = TrainingJob(model, global_batch_seqs=512, precision="bf16")
+    searched = {layout.cp for layout in candidate_layouts(job, h100(catalog), 64, LayoutLimits())}
+    assert searched == allowed
+    fixed = {layout.cp for layout in candidate_layouts(job, h100(catalog), 64, LayoutLimits(cp=4))}
+    assert fixed == {4}

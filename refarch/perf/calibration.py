@@ -18,9 +18,9 @@ from scipy.optimize import least_squares
 
 from refarch.perf.calibration_file import Calibration, FamilyFit
 from refarch.perf.measurements import Measurement, source_key
-from refarch.perf.search import candidate_layouts, usable_bytes
-from refarch.perf.training import StepTime, TrainingJob, step_time
-from refarch.perf.transformer import Layout, model_flops_per_token, training_memory
+from refarch.perf.search import feasible_layouts
+from refarch.perf.training import SHARED_PARAMETERS, StepTime, TrainingJob, step_time
+from refarch.perf.transformer import Layout, model_flops_per_token
 
 __all__ = [
     "CalibrationRun",
@@ -37,8 +37,12 @@ __all__ = [
 
 # Weight of the prior pulling `comm_exposed` towards 1 (no overlap) where the data cannot identify it.
 _PRIOR_WEIGHT = 0.1
-_GLOBAL_START = {"memory_traffic": 20.0, "dp_overlap": 0.5, "gemm_half_width": 300.0}
-_GLOBAL_BOUNDS = {"memory_traffic": (0.0, 50.0), "dp_overlap": (0.0, 1.0), "gemm_half_width": (0.0, 5000.0)}
+# Shared parameters: (start, lower bound, upper bound), in SHARED_PARAMETERS order.
+_SHARED = {
+    "memory_traffic": (20.0, 0.0, 50.0),
+    "dp_overlap": (0.5, 0.0, 1.0),
+    "gemm_half_width": (300.0, 0.0, 5000.0),
+}
 
 
 @dataclass(frozen=True)
@@ -80,12 +84,7 @@ def prepare(points: Sequence[Measurement]) -> list[Prepared]:
     prepared = []
     for point in points:
         job = TrainingJob(point.shape, point.global_batch_seqs, point.precision)
-        budget = usable_bytes(point.platform)
-        layouts = tuple(
-            layout
-            for layout in candidate_layouts(job, point.platform, point.accelerators, point.limits)
-            if training_memory(point.shape, layout).total <= budget
-        )
+        layouts = tuple(layout for layout, _ in feasible_layouts(job, point.platform, point.accelerators, point.limits))
         if layouts:
             prepared.append(Prepared(point, job, layouts))
     return prepared
@@ -98,7 +97,7 @@ def predict(item: Prepared, calibration: Calibration) -> Prediction:
     step, layout = min(steps, key=lambda pair: pair[0].step_s)
     per_accelerator = step.tokens_per_second / item.point.accelerators
     if item.point.metric == "hardware_tflops_per_accelerator":
-        hardware_flops = model_flops_per_token(item.point.shape, recompute=True)
+        hardware_flops = model_flops_per_token(item.point.shape, recompute=1.0)
         return Prediction(per_accelerator * hardware_flops / 1e12, layout, step, family)
     return Prediction(per_accelerator, layout, step, family)
 
@@ -106,9 +105,10 @@ def predict(item: Prepared, calibration: Calibration) -> Prediction:
 def fit(prepared: Sequence[Prepared], fitted_on: str) -> Calibration:
     """Least-squares fit of the parameters to `prepared` (log residuals)."""
     families = sorted({item.point.platform.family for item in prepared})
-    start = [0.6] * len(families) + [0.8] * len(families) + list(_GLOBAL_START.values())
-    lower = [0.1] * len(families) + [0.0] * len(families) + [b[0] for b in _GLOBAL_BOUNDS.values()]
-    upper = [1.0] * len(families) + [1.0] * len(families) + [b[1] for b in _GLOBAL_BOUNDS.values()]
+    shared = [_SHARED[name] for name in SHARED_PARAMETERS]
+    start = [0.6] * len(families) + [0.8] * len(families) + [s[0] for s in shared]
+    lower = [0.1] * len(families) + [0.0] * len(families) + [s[1] for s in shared]
+    upper = [1.0] * len(families) + [1.0] * len(families) + [s[2] for s in shared]
     result = least_squares(
         _residuals, start, bounds=(lower, upper), args=(prepared, families), diff_step=1e-3, x_scale="jac"
     )
@@ -146,12 +146,9 @@ def _calibration(x: Sequence[float], families: list[str], prepared: Sequence[Pre
         )
         for i, family in enumerate(families)
     }
-    shared = dict(zip(_GLOBAL_START, (float(v) for v in x[2 * count :]), strict=True))
     return Calibration(
         families=per_family,
-        memory_traffic=shared["memory_traffic"],
-        dp_overlap=shared["dp_overlap"],
-        gemm_half_width=shared["gemm_half_width"],
+        shared=dict(zip(SHARED_PARAMETERS, (float(v) for v in x[2 * count :]), strict=True)),
         fitted_on=fitted_on,
         points=len(prepared),
         sources=sorted({source_key(item.point.source) for item in prepared}),

@@ -16,7 +16,7 @@ import yaml
 
 from refarch.errors import InputError, Location, OutputError
 from refarch.perf.platform import FAMILIES
-from refarch.perf.training import Efficiency
+from refarch.perf.training import SHARED_PARAMETERS, Efficiency
 
 __all__ = ["DEFAULT_CALIBRATION", "Calibration", "FamilyFit", "default_calibration", "load_calibration"]
 
@@ -45,9 +45,7 @@ class Calibration:
     """
 
     families: dict[str, FamilyFit]
-    memory_traffic: float
-    dp_overlap: float
-    gemm_half_width: float
+    shared: dict[str, float]
     fitted_on: str
     points: int
     sources: list[str]
@@ -61,13 +59,7 @@ class Calibration:
         used = self.nearest_family(family)
         fitted = self.families[used]
         return (
-            Efficiency(
-                gemm=fitted.gemm,
-                memory_traffic=self.memory_traffic,
-                comm_exposed=fitted.comm_exposed,
-                dp_overlap=self.dp_overlap,
-                gemm_half_width=self.gemm_half_width,
-            ),
+            Efficiency(gemm=fitted.gemm, comm_exposed=fitted.comm_exposed, **self.shared),
             used,
         )
 
@@ -130,11 +122,7 @@ class Calibration:
                 name: {"gemm": f.gemm, "comm_exposed": f.comm_exposed, "points": f.points}
                 for name, f in self.families.items()
             },
-            "shared": {
-                "memory_traffic": self.memory_traffic,
-                "dp_overlap": self.dp_overlap,
-                "gemm_half_width": self.gemm_half_width,
-            },
+            "shared": dict(self.shared),
             "error": {
                 "loso_mape_pct": self.loso_mape_pct,
                 "loso_max_pct": self.loso_max_pct,
@@ -188,9 +176,7 @@ def _from_dict(data: dict[str, Any]) -> Calibration:
         raise ValueError("no families")
     return Calibration(
         families=families,
-        memory_traffic=float(shared["memory_traffic"]),
-        dp_overlap=float(shared["dp_overlap"]),
-        gemm_half_width=float(shared["gemm_half_width"]),
+        shared=_shared(shared),
         fitted_on=str(data["fitted_on"]),
         points=int(data["points"]),
         sources=[str(s) for s in data["sources"]],
@@ -199,6 +185,15 @@ def _from_dict(data: dict[str, Any]) -> Calibration:
         band_pct=float(error["band_pct"]),
         per_source_mape_pct={str(k): float(v) for k, v in error["per_source_mape_pct"].items()},
     )
+
+
+def _shared(values: dict[str, Any]) -> dict[str, float]:
+    missing = [name for name in SHARED_PARAMETERS if name not in values]
+    unknown = [name for name in values if name not in SHARED_PARAMETERS]
+    if missing or unknown:
+        expected = ", ".join(SHARED_PARAMETERS)
+        raise ValueError(f"shared parameters must be {expected} (missing {missing}, unknown {unknown})")
+    return {name: float(values[name]) for name in SHARED_PARAMETERS}
 
 
 def default_calibration() -> Calibration:

@@ -15,7 +15,7 @@ from refarch.catalog import Catalog
 from refarch.catalog_models import LlmModel
 from refarch.errors import CatalogError, InputError, Location
 from refarch.perf.platform import Platform, platform_from_catalog
-from refarch.perf.search import LayoutLimits
+from refarch.perf.search import RECOMPUTE_SHARES, LayoutLimits
 from refarch.plan import ModelShape
 from refarch.workloads import preset_shape
 
@@ -191,7 +191,7 @@ def _limits(row: dict[str, str], metric: str) -> LayoutLimits:
         pp=_int_or_none(row.get("pp", "")),
         dp=_int_or_none(row.get("dp", "")),
         cp=_int_or_none(row.get("cp", "")),
-        recompute=(True,) if metric == "hardware_tflops_per_accelerator" else (False, True),
+        recompute=(1.0,) if metric == "hardware_tflops_per_accelerator" else RECOMPUTE_SHARES,
         zero=(3,) if fsdp else (0, 1),
     )
 

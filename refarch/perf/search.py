@@ -8,20 +8,34 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from refarch.perf.platform import Platform
 from refarch.perf.training import Efficiency, StepTime, TrainingJob, step_time
 from refarch.perf.transformer import Layout, MemoryBreakdown, training_memory
 
-__all__ = ["USABLE_MEMORY_FRACTION", "Choice", "LayoutLimits", "best_layout", "candidate_layouts", "usable_bytes"]
+__all__ = [
+    "RECOMPUTE_SHARES",
+    "USABLE_MEMORY_FRACTION",
+    "Choice",
+    "LayoutLimits",
+    "best_layout",
+    "candidate_layouts",
+    "feasible_layouts",
+    "usable_bytes",
+]
 
 # HBM left for tensors after the CUDA context, allocator fragmentation and communication buffers (estimate;
 # B200's "about 180 GB usable of 192" in shared/reference/performance.md is 94%, older stacks keep more back).
 USABLE_MEMORY_FRACTION = 0.9
 _MICRO_BATCHES = (1, 2, 4, 8)
+# Share of a stage's layers whose activations are recomputed (Megatron's block recomputation): none, some, all.
+RECOMPUTE_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
 _CONTEXT = (1, 2, 4, 8, 16)
-_VIRTUAL = (1, 2, 4)
+_VIRTUAL = (1, 2, 4, 8)
+# Context parallelism splits each sequence; published recipes use it only for long contexts (NeMo: CP=2 at 8K for
+# Llama 3 8B/70B/405B), so every CP rank keeps at least this many tokens unless the spec fixes CP (estimate).
+MIN_TOKENS_PER_CP_RANK = 4096
 
 
 @dataclass(frozen=True)
@@ -33,7 +47,7 @@ class LayoutLimits:
     dp: int | None = None
     cp: int | None = None
     micro_batch: tuple[int, ...] = _MICRO_BATCHES
-    recompute: tuple[bool, ...] = (False, True)
+    recompute: tuple[float, ...] = RECOMPUTE_SHARES
     zero: tuple[int, ...] = (1, 3)
 
 
@@ -66,7 +80,8 @@ def candidate_layouts(
     """Every layout worth timing for `accelerators` accelerators (memory not yet checked)."""
     shape = job.shape
     tps = [t for t in _divisors(min(platform.scale_up_domain, shape.heads)) if shape.heads % t == 0]
-    for tp, cp in itertools.product(_options(limits.tp, tps), _options(limits.cp, list(_CONTEXT))):
+    cps = [c for c in _CONTEXT if c == 1 or shape.seq_len // c >= MIN_TOKENS_PER_CP_RANK]
+    for tp, cp in itertools.product(_options(limits.tp, tps), _options(limits.cp, cps)):
         if accelerators % (tp * cp) or shape.seq_len % cp:
             continue
         rest = accelerators // (tp * cp)
@@ -81,25 +96,42 @@ def candidate_layouts(
 
 
 def _variants(job: TrainingJob, tp: int, pp: int, dp: int, cp: int, limits: LayoutLimits) -> Iterator[Layout]:
-    virtuals = [v for v in _VIRTUAL if pp > 1 and job.shape.layers % (pp * v) == 0] or [1]
+    virtuals = [v for v in _VIRTUAL if v == 1 or (pp > 1 and pp * v <= job.shape.layers)]
     zeros = limits.zero if dp > 1 else limits.zero[:1]
-    for mb, recompute, zero, virtual in itertools.product(limits.micro_batch, limits.recompute, zeros, virtuals):
+    for mb, zero, virtual in itertools.product(limits.micro_batch, zeros, virtuals):
         if dp * mb > job.global_batch_seqs and mb > 1:
             continue
-        yield Layout(tp, pp, dp, cp, mb, recompute, zero, virtual)
+        for recompute in limits.recompute:
+            yield Layout(tp, pp, dp, cp, mb, recompute, zero, virtual)
+
+
+def feasible_layouts(
+    job: TrainingJob, platform: Platform, accelerators: int, limits: LayoutLimits
+) -> Iterator[tuple[Layout, MemoryBreakdown]]:
+    """The layouts that fit in memory, each with the least recomputation that makes it fit.
+
+    Recomputing more layers only adds time (one more forward pass over them), so for every other choice the
+    smallest share that fits dominates the larger ones, and those are not timed.
+    """
+    budget = usable_bytes(platform)
+    fitted: set[Layout] = set()
+    for layout in candidate_layouts(job, platform, accelerators, limits):
+        base = replace(layout, recompute=0.0)
+        if base in fitted:
+            continue
+        memory = training_memory(job.shape, layout)
+        if memory.total <= budget:
+            fitted.add(base)
+            yield layout, memory
 
 
 def best_layout(
     job: TrainingJob, platform: Platform, accelerators: int, efficiency: Efficiency, limits: LayoutLimits | None = None
 ) -> Choice | None:
     """The fastest layout that fits in memory, or None when none does. Ties go to the smaller degrees."""
-    budget = usable_bytes(platform)
     best: Choice | None = None
     feasible = 0
-    for layout in candidate_layouts(job, platform, accelerators, limits or LayoutLimits()):
-        memory = training_memory(job.shape, layout)
-        if memory.total > budget:
-            continue
+    for layout, memory in feasible_layouts(job, platform, accelerators, limits or LayoutLimits()):
         feasible += 1
         step = step_time(job, platform, layout, efficiency)
         if best is None or step.step_s < best.step.step_s * (1 - 1e-9):

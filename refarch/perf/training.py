@@ -17,13 +17,14 @@ from refarch.perf.transformer import (
     Layout,
     kv_hidden,
     model_flops_per_token,
+    stage_attention_flops_per_token,
     stage_forward_flops_per_token,
     stage_layers,
     stage_params,
 )
 from refarch.plan import ModelShape
 
-__all__ = ["Efficiency", "StepTime", "TrainingJob", "step_time"]
+__all__ = ["SHARED_PARAMETERS", "Efficiency", "StepTime", "TrainingJob", "step_time"]
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,22 @@ class Efficiency:
     comm_exposed: float
     dp_overlap: float
     gemm_half_width: float = 0.0
+    fp8_gemm: float = 1.0
+    attention: float = 1.0
 
-    def gemm_fraction(self, width: float) -> float:
-        """Fraction of peak for matrices `width` wide per accelerator: narrow shards fill the GPU less well."""
-        return self.gemm * width / (width + self.gemm_half_width)
+    def gemm_fraction(self, width: float, precision: str) -> float:
+        """Fraction of the precision's peak for matrices `width` wide per accelerator: narrow shards fill the GPU
+        less well, and FP8 matrix multiplies reach a smaller share of their (doubled) peak than BF16 ones."""
+        scale = self.fp8_gemm if precision == "fp8" else 1.0
+        return self.gemm * scale * width / (width + self.gemm_half_width)
+
+    def attention_fraction(self) -> float:
+        """Fraction of the 16-bit peak that attention reaches (its own kernels, 16-bit even in FP8 recipes)."""
+        return self.gemm * self.attention
+
+
+# Parameters fitted once for all families (the per-family ones are `gemm` and `comm_exposed`).
+SHARED_PARAMETERS = ("memory_traffic", "dp_overlap", "gemm_half_width")
 
 
 @dataclass(frozen=True)
@@ -98,14 +111,18 @@ def step_time(job: TrainingJob, platform: Platform, layout: Layout, efficiency: 
     shape = job.shape
     micro_batches = max(1, math.ceil(job.global_batch_seqs / (layout.dp * layout.micro_batch)))
     tokens_mb = layout.micro_batch * shape.seq_len
-    passes = 4 if layout.recompute else 3  # forward + backward (2x forward), recompute adds a forward
+    passes = 3 + layout.recompute  # forward + backward (2x forward); recomputed layers add a forward
     peak = platform.peak_flops(job.precision)
     per_gpu_tokens = tokens_mb / (layout.tp * layout.cp)
+    attention_flops = stage_attention_flops_per_token(shape, layout)
+    linear_flops = stage_forward_flops_per_token(shape, layout) - attention_flops
     gemm = (
         per_gpu_tokens
-        * stage_forward_flops_per_token(shape, layout)
         * passes
-        / (peak * efficiency.gemm_fraction(shape.hidden / layout.tp))
+        * (
+            linear_flops / (peak * efficiency.gemm_fraction(shape.hidden / layout.tp, job.precision))
+            + attention_flops / (platform.peak_flops("bf16") * efficiency.attention_fraction())
+        )
     )
     activation_bytes = ACTIVATION_BYTES_PER_HIDDEN * shape.hidden * per_gpu_tokens * stage_layers(shape, layout)
     memory = efficiency.memory_traffic * activation_bytes * passes / 3 / (platform.memory_bandwidth_tbps * 1e12)
@@ -142,7 +159,7 @@ def _micro_batch_comm_s(job: TrainingJob, platform: Platform, layout: Layout) ->
     shape = job.shape
     tokens = layout.micro_batch * shape.seq_len / layout.cp
     layers = stage_layers(shape, layout)
-    passes = 4 if layout.recompute else 3
+    passes = 3 + layout.recompute
     total = 0.0
     if layout.tp > 1:
         # Two all-reduces (as reduce-scatter + all-gather) per layer per forward pass; the backward repeats them.

@@ -21,6 +21,7 @@ __all__ = [
     "layer_params",
     "logits_params",
     "model_flops_per_token",
+    "stage_attention_flops_per_token",
     "stage_forward_flops_per_token",
     "stage_layers",
     "stage_params",
@@ -46,7 +47,7 @@ class Layout:
     dp: int
     cp: int = 1
     micro_batch: int = 1
-    recompute: bool = False
+    recompute: float = 0.0
     zero: int = 1
     virtual_stages: int = 1
 
@@ -55,7 +56,7 @@ class Layout:
         """Accelerators the layout occupies."""
         return self.tp * self.pp * self.dp * self.cp
 
-    def as_dict(self) -> dict[str, int | bool]:
+    def as_dict(self) -> dict[str, int | float]:
         """The layout as plain values for plan.json and `estimate --json`."""
         return {
             "tp": self.tp,
@@ -103,22 +104,29 @@ def layer_params(shape: ModelShape) -> float:
     return body / shape.layers
 
 
-def model_flops_per_token(shape: ModelShape, recompute: bool = False) -> float:
+def model_flops_per_token(shape: ModelShape, recompute: float = 0.0) -> float:
     """FLOPs per trained token: 6N + 6 L s h (forward and backward); 8N + 8 L s h when full recomputation repeats
     the forward pass (the hardware FLOPs that some publications report)."""
-    passes = 4 if recompute else 3
+    passes = 3 + recompute
     return 2 * passes * (shape.params + shape.layers * shape.seq_len * shape.hidden)
 
 
 def stage_layers(shape: ModelShape, layout: Layout) -> int:
-    """Layers on the most loaded pipeline stage."""
-    return math.ceil(shape.layers / layout.pp)
+    """Layers on the most loaded pipeline stage: its `virtual_stages` chunks of equal size, the last ones short
+    when the layers do not divide evenly (Megatron allows uneven stages)."""
+    chunks = layout.pp * layout.virtual_stages
+    return layout.virtual_stages * math.ceil(shape.layers / chunks)
 
 
 def stage_forward_flops_per_token(shape: ModelShape, layout: Layout) -> float:
     """Forward FLOPs per token on the most loaded stage (its layers plus the output projection), before TP/CP."""
     per_layer = 2 * layer_params(shape) + 2 * shape.seq_len * shape.hidden
     return stage_layers(shape, layout) * per_layer + 2 * logits_params(shape)
+
+
+def stage_attention_flops_per_token(shape: ModelShape, layout: Layout) -> float:
+    """The attention-score part of `stage_forward_flops_per_token` (Q K^T and A V, causal): 2 s h per layer."""
+    return stage_layers(shape, layout) * 2 * shape.seq_len * shape.hidden
 
 
 def stage_params(shape: ModelShape, layout: Layout) -> float:
@@ -148,10 +156,11 @@ def training_memory(shape: ModelShape, layout: Layout) -> MemoryBreakdown:
     # 1F1B: the first stage holds up to `pp` micro-batches in flight, so activations total about L layers' worth.
     in_flight = layout.pp * (1 + (layout.pp - 1) / (layout.pp * layout.virtual_stages)) if layout.pp > 1 else 1
     layers = stage_layers(shape, layout)
-    if layout.recompute:
-        stored = layers * in_flight * per_layer * 2 / ACTIVATION_BYTES_PER_HIDDEN + per_layer
-    else:
-        stored = layers * in_flight * per_layer
+    # Block recomputation: a `recompute` share of the layers keeps only its input (2 bytes per hidden) and rebuilds
+    # the rest during backward, one layer at a time (its working set is `per_layer`).
+    kept = layers * in_flight * per_layer
+    rebuilt = kept * 2 / ACTIVATION_BYTES_PER_HIDDEN + per_layer
+    stored = (1 - layout.recompute) * kept + layout.recompute * rebuilt if layout.recompute else kept
     tokens = layout.micro_batch * shape.seq_len / layout.cp
     return MemoryBreakdown(
         weights=BYTES_PER_PARAM["weights"] * params / weights_shard,
