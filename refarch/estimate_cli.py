@@ -1,4 +1,4 @@
-"""CLI commands `estimate` and `compare`: the performance model on a spec's training workloads."""
+"""CLI commands `estimate` and `compare`: the performance model on a spec's training and inference workloads."""
 
 from __future__ import annotations
 
@@ -16,73 +16,86 @@ from rich.table import Table
 
 from refarch.catalog import Catalog, load_catalog
 from refarch.errors import InfeasibleError, InputError, Location, NotSupportedError, OutputError
+from refarch.inference_targets import fixed_serving, inference_platforms
 from refarch.perf.calibration_file import Calibration
 from refarch.perf.estimate import TrainingEstimate, estimate_training
 from refarch.perf.platform import Platform, platform_from_catalog
-from refarch.perf.target import candidate, fewest_systems, max_systems
+from refarch.perf.serving import ServingEstimate
+from refarch.perf.target import Estimate, SiteLimits, candidate
 from refarch.perf_cli import CalibrationOption, CatalogDirs, resolve_calibration
 from refarch.plan import WorkloadPlan
 from refarch.spec import Spec, load_spec
-from refarch.target_sizing import site_limits, training_platforms
+from refarch.target_sizing import platform_outcome, site_limits, training_platforms
 from refarch.workloads import resolve_workloads
 
 __all__ = ["compare_command", "estimate_command"]
 
 out = Console(highlight=False, soft_wrap=True)
+notes = Console(highlight=False, soft_wrap=True, stderr=True)
 COMPARE_COLUMNS = (
-    "workload", "platform", "systems", "accelerators", "racks", "it_power_kw", "facility_power_kw", "capex_usd",
-    "energy_mwh", "time_to_train_days", "tokens_per_second", "mfu", "band_pct",
+    "workload", "kind", "platform", "systems", "accelerators", "racks", "it_power_kw", "facility_power_kw",
+    "capex_usd", "energy_mwh", "time_to_train_days", "tokens_per_second", "mfu", "output_tokens_per_second",
+    "ttft_s", "band_pct",
 )  # fmt: skip
 
 
-def _training(spec: Spec, catalog: Catalog) -> list[tuple[int, WorkloadPlan]]:
+def _estimates(spec: Spec, catalog: Catalog, calibration: Calibration, ids: list[str]) -> list[Estimate]:
     workloads, _ = resolve_workloads(spec, catalog)
-    chosen = [(i, w) for i, w in enumerate(workloads) if w.workload_type == "training"]
-    if not chosen:
-        raise NotSupportedError(
-            "the spec has no training workload; the inference model does not estimate from specs yet",
-            spec.where("workloads"),
-        )
-    return chosen
+    return [e for index, w in enumerate(workloads) for e in _estimates_for(spec, catalog, index, w, calibration, ids)]
 
 
 def _estimates_for(
-    spec: Spec, catalog: Catalog, index: int, workload: WorkloadPlan, calibration: Calibration, platforms: list[str]
-) -> list[TrainingEstimate]:
+    spec: Spec, catalog: Catalog, index: int, workload: WorkloadPlan, calibration: Calibration, ids: list[str]
+) -> list[Estimate]:
     """The workload at its fixed size (same accelerators on other platforms) or at the size meeting its target."""
-    given = spec.workloads[index]
     limits = site_limits(spec, catalog, {})
+    platforms = _platforms(spec, catalog, index, workload, ids)
     results = []
-    for platform in _platforms(spec, catalog, index, workload, platforms):
-        if workload.target:
-            meeting, fastest = fewest_systems(
-                workload, platform, calibration, workload.target["time_to_train"],
-                max_systems(platform, limits), spec.network.oversubscription, spec.site.pue,
-            )  # fmt: skip
-            found = meeting or fastest
-            if found is not None:
-                results.append(found)
-            continue
-        accelerators = int(given.accelerators or 0) or int(given.systems or 0) * _per_system(spec, catalog, index)
-        systems = math.ceil(accelerators / platform.accelerators_per_system)
+    for platform in platforms:
         try:
-            results.append(
-                estimate_training(
-                    workload, platform, systems, calibration, spec.network.oversubscription, spec.site.pue
-                )
-            )
+            results.append(_estimate_one(spec, catalog, index, workload, calibration, platform, limits))
         except (InfeasibleError, NotSupportedError) as exc:
             if len(platforms) > 1:
-                out.print(f"[yellow]{platform.system_id}:[/yellow] {exc.message}")
+                notes.print(f"[yellow]{workload.name} on {platform.system_id}:[/yellow] {exc.message}")
                 continue
-            if exc.location is None and given.platform is not None:
+            if exc.location is None and spec.workloads[index].platform is not None:
                 raise type(exc)(exc.message, spec.where("workloads", index, "platform"), exc.hint) from exc
             raise
     return results
 
 
-def _per_system(spec: Spec, catalog: Catalog, index: int) -> int:
-    return platform_from_catalog(catalog, str(spec.workloads[index].platform)).accelerators_per_system
+def _estimate_one(
+    spec: Spec,
+    catalog: Catalog,
+    index: int,
+    workload: WorkloadPlan,
+    calibration: Calibration,
+    platform: Platform,
+    limits: SiteLimits,
+) -> Estimate:
+    if workload.target:
+        outcome = platform_outcome(spec, index, workload, calibration, limits, platform)
+        if outcome.meeting is not None:
+            return outcome.meeting
+        if outcome.closest is None:
+            raise InfeasibleError(outcome.reason or f"no size of {platform.system_id} within the site's limits fits")
+        notes.print(
+            f"[yellow]{workload.name} on {platform.system_id}:[/yellow] cannot meet the target within the site's "
+            f"limits; shown at the most they allow ({outcome.closest.systems} systems)"
+        )
+        return outcome.closest
+    systems = _systems_on(spec, catalog, index, platform)
+    if workload.workload_type == "inference":
+        return fixed_serving(spec, index, workload, platform, systems)
+    return estimate_training(workload, platform, systems, calibration, spec.network.oversubscription, spec.site.pue)
+
+
+def _systems_on(spec: Spec, catalog: Catalog, index: int, platform: Platform) -> int:
+    """Systems of `platform` with the accelerators the spec gives its own platform."""
+    given = spec.workloads[index]
+    per_system = platform_from_catalog(catalog, str(given.platform)).accelerators_per_system
+    accelerators = int(given.accelerators or 0) or int(given.systems or 0) * per_system
+    return math.ceil(accelerators / platform.accelerators_per_system)
 
 
 def _platforms(spec: Spec, catalog: Catalog, index: int, workload: WorkloadPlan, ids: list[str]) -> list[Platform]:
@@ -91,6 +104,8 @@ def _platforms(spec: Spec, catalog: Catalog, index: int, workload: WorkloadPlan,
     given = spec.workloads[index].platform
     if given is not None:
         return [platform_from_catalog(catalog, given, spec.where("workloads", index, "platform"))]
+    if workload.workload_type == "inference":
+        return inference_platforms(catalog)
     return training_platforms(catalog, workload.precision)
 
 
@@ -103,36 +118,44 @@ def estimate_command(
     calibration: CalibrationOption = None,
     catalog: CatalogDirs = None,
 ) -> None:
-    """Estimate throughput, memory, time to train and energy for SPEC's training workloads.
+    """Estimate SPEC's workloads: throughput, memory, time to train and energy (training); output tokens/s, TTFT,
+    replicas and KV cache (inference).
 
     Fixed-size workloads are estimated at their size; target workloads on every candidate platform at the fewest
     systems that meet the target.
     """
     workload_spec = load_spec(spec)
     hardware = load_catalog(catalog or [])
-    used = resolve_calibration(calibration)
     ids = [p.strip() for p in platforms.split(",") if p.strip()] if platforms else []
-    estimates = [
-        e
-        for index, workload in _training(workload_spec, hardware)
-        for e in _estimates_for(workload_spec, hardware, index, workload, used, ids)
-    ]
+    estimates = _estimates(workload_spec, hardware, resolve_calibration(calibration), ids)
     if json_output:
         out.print_json(json.dumps([e.as_dict() for e in estimates], sort_keys=True))
         return
-    _print_estimates(estimates)
+    _print_training([e for e in estimates if isinstance(e, TrainingEstimate)])
+    _print_inference([e for e in estimates if isinstance(e, ServingEstimate)])
+    for text in dict.fromkeys(e.calibrated_on for e in estimates):
+        out.print(f"calibrated on: {text}")
 
 
 def _days(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 86400:,.1f} d"
 
 
-def _print_estimates(estimates: list[TrainingEstimate]) -> None:
-    table = Table(title="training estimates (calibrated; band is the leave-one-source-out error)")
-    columns = ("workload", "platform", "systems", "tp/pp/dp/cp", "tokens/s/acc", "TFLOP/s/acc", "MFU", "mem GB",
-               "ideal", "with goodput", "energy MWh", "band")  # fmt: skip
+def _table(title: str, columns: tuple[str, ...]) -> Table:
+    table = Table(title=title)
     for column in columns:
         table.add_column(column, justify="left" if column in ("workload", "platform") else "right")
+    return table
+
+
+def _print_training(estimates: list[TrainingEstimate]) -> None:
+    if not estimates:
+        return
+    table = _table(
+        "training estimates (band: GPU leave-one-source-out error; wafers: their own, wider fit)",
+        ("workload", "platform", "systems", "tp/pp/dp/cp", "tokens/s/acc", "TFLOP/s/acc", "MFU", "mem GB",
+         "ideal", "with goodput", "energy MWh", "band"),
+    )  # fmt: skip
     for e in estimates:
         p = e.parallelism
         table.add_row(
@@ -142,8 +165,24 @@ def _print_estimates(estimates: list[TrainingEstimate]) -> None:
             _days(e.time_to_train_s), "-" if e.energy_mwh is None else f"{e.energy_mwh:,.0f}", f"±{e.band:.0%}",
         )  # fmt: skip
     out.print(table)
-    for e in estimates[:1]:
-        out.print(f"calibrated on: {e.calibrated_on}")
+
+
+def _print_inference(estimates: list[ServingEstimate]) -> None:
+    if not estimates:
+        return
+    table = _table(
+        "inference estimates (uncalibrated on GPUs; wafers anchored on two single-stream figures)",
+        ("workload", "platform", "systems", "replicas", "streams/replica", "out tok/s", "per stream", "TTFT s",
+         "mem GB/acc", "KV GB/acc", "band"),
+    )  # fmt: skip
+    for e in estimates:
+        s = e.serving
+        table.add_row(
+            e.workload, e.platform, str(e.systems), f"{s.replicas} x {e.replica}", str(s.streams_per_replica),
+            f"{s.aggregate_tokens_per_s:,.0f}", f"{s.per_stream_tokens_per_s:,.1f}", f"{s.ttft_s:.3g}",
+            f"{(s.weight_bytes + s.kv_bytes) / 1e9:.1f}", f"{s.kv_bytes / 1e9:.1f}", f"±{e.band:.0%}",
+        )  # fmt: skip
+    out.print(table)
 
 
 def compare_command(
@@ -156,7 +195,7 @@ def compare_command(
     calibration: CalibrationOption = None,
     catalog: CatalogDirs = None,
 ) -> None:
-    """Compare platforms side by side for SPEC's training workloads and write the table as CSV."""
+    """Compare platforms side by side for SPEC's workloads and write the table as CSV."""
     workload_spec = load_spec(spec)
     hardware = load_catalog(catalog or [])
     ids = [p.strip() for p in platforms.split(",") if p.strip()]
@@ -165,43 +204,46 @@ def compare_command(
     target = output or Path(f"{workload_spec.metadata.name}-compare.csv")
     if target.exists() and not force:
         raise OutputError("file exists; pass --force to replace it", Location(target))
-    used = resolve_calibration(calibration)
     limits = site_limits(workload_spec, hardware, {})
-    rows = []
-    for index, workload in _training(workload_spec, hardware):
-        for e in _estimates_for(workload_spec, hardware, index, workload, used, ids):
-            rows.append(_compare_row(e, platform_from_catalog(hardware, e.platform), limits))
+    estimates = _estimates(workload_spec, hardware, resolve_calibration(calibration), ids)
+    rows = [_compare_row(e, platform_from_catalog(hardware, e.platform), limits) for e in estimates]
     _print_compare(rows)
     _write_csv(target, rows)
     out.print(f"comparison written to {target}")
 
 
-def _compare_row(e: TrainingEstimate, platform: Platform, limits: object) -> dict[str, str]:
-    site = candidate(e, platform, limits)  # type: ignore[arg-type]
-    it_kw = e.systems * platform.system_power_w / 1000
-    return {
+def _compare_row(e: Estimate, platform: Platform, limits: SiteLimits) -> dict[str, str]:
+    site = candidate(e, platform, limits)
+    row = {
         "workload": e.workload,
         "platform": e.platform,
         "systems": str(e.systems),
         "accelerators": str(e.accelerators),
         "racks": str(site.racks),
-        "it_power_kw": f"{it_kw:.1f}",
+        "it_power_kw": f"{e.systems * platform.system_power_w / 1000:.1f}",
         "facility_power_kw": f"{site.facility_power_w / 1000:.1f}",
         "capex_usd": f"{site.capex_usd:.0f}",
+        "band_pct": f"{e.band * 100:.0f}",
+    }
+    if isinstance(e, ServingEstimate):
+        return row | {
+            "kind": "inference",
+            "output_tokens_per_second": f"{e.serving.aggregate_tokens_per_s:.0f}",
+            "ttft_s": f"{e.serving.ttft_s:.4f}",
+        }
+    return row | {
+        "kind": "training",
         "energy_mwh": "" if e.energy_mwh is None else f"{e.energy_mwh:.1f}",
         "time_to_train_days": "" if e.time_to_train_s is None else f"{e.time_to_train_s / 86400:.2f}",
         "tokens_per_second": f"{e.tokens_per_second:.0f}",
         "mfu": f"{e.mfu:.4f}",
-        "band_pct": f"{e.band * 100:.0f}",
     }
 
 
 def _print_compare(rows: list[dict[str, str]]) -> None:
-    table = Table(title="platform comparison (capex from catalog prices; energy at max power x PUE)")
-    for column in COMPARE_COLUMNS:
-        table.add_column(column, justify="left" if column in ("workload", "platform") else "right")
+    table = _table("platform comparison (capex from catalog prices; energy at max power x PUE)", COMPARE_COLUMNS)
     for row in rows:
-        table.add_row(*(row[c] for c in COMPARE_COLUMNS))
+        table.add_row(*(row.get(c, "") for c in COMPARE_COLUMNS))
     out.print(table)
 
 

@@ -1,8 +1,8 @@
 """Stage `size`: turn each workload into a platform and a system count.
 
 Fixed sizes (`platform` + `systems`/`accelerators`) are resolved here and estimated with the performance model;
-training workloads with a `time_to_train` target get the platform and size that meet it at the lowest cost within
-the site's limits (refarch.target_sizing).
+workloads with a target (training: `time_to_train`; inference: output tokens/s, concurrency, TTFT) get the platform
+and size that meet it at the lowest cost within the site's limits (refarch.target_sizing).
 """
 
 from __future__ import annotations
@@ -15,9 +15,16 @@ from refarch.catalog_models import Accelerator, Server, Switch, System
 from refarch.perf.calibration_file import Calibration, default_calibration
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.target import Candidate
-from refarch.plan import Assumption, ComputeAllocation, PerformanceEstimate, WorkloadPlan
+from refarch.plan import Assumption, ComputeAllocation, WorkloadEstimate, WorkloadPlan
 from refarch.spec import Spec, WorkloadSpec
-from refarch.target_sizing import choose_platforms, fixed_estimate, performance_record, site_limits
+from refarch.target_sizing import (
+    TargetChoice,
+    choose_platforms,
+    fixed_estimate,
+    record_of,
+    site_limits,
+    target_note,
+)
 from refarch.workloads import resolve_workloads
 
 __all__ = ["Sizing", "SupportServers", "size"]
@@ -42,7 +49,7 @@ class Sizing:
     systems: dict[str, System] = field(default_factory=dict)
     support: list[SupportServers] = field(default_factory=list)
     assumptions: list[Assumption] = field(default_factory=list)
-    performance: list[PerformanceEstimate] = field(default_factory=list)
+    performance: list[WorkloadEstimate] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -51,76 +58,76 @@ def size(spec: Spec, catalog: Catalog, calibration: Calibration | None = None) -
 
     Raises:
         CatalogError: a `platform`, `model.preset` or `network.switch` id is unknown or of the wrong kind.
-        NotSupportedError: an inference target (inference sizing from targets is not supported yet).
-        InfeasibleError: no platform meets a training target within the site's limits.
+        NotSupportedError: a training target without tokens to train.
+        InfeasibleError: no platform meets a target within the site's limits, or the model fits on none.
     """
     calibration = calibration or default_calibration()
     workloads, notes = resolve_workloads(spec, catalog)
     sizing = Sizing(workloads=workloads, assumptions=notes)
     if spec.network.switch is not None:
         catalog.get(spec.network.switch, Switch, spec.where("network", "switch"))
+    allocations = _fixed_allocations(spec, catalog, sizing)
     fixed: dict[str, int] = {}
-    allocations: dict[str, ComputeAllocation] = {}
-    for index, workload in enumerate(spec.workloads):
-        if workload.target is not None:
-            continue
-        system = catalog.get(str(workload.platform), System, spec.where("workloads", index, "platform"))
-        sizing.systems[system.id] = system
-        allocation = _fixed_allocation(workload, system, catalog, sizing)
-        allocations[workload.name] = allocation
-        fixed[system.id] = fixed.get(system.id, 0) + allocation.systems
+    for allocation in allocations.values():
+        fixed[allocation.platform] = fixed.get(allocation.platform, 0) + allocation.systems
     choice = choose_platforms(spec, catalog, workloads, calibration, site_limits(spec, catalog, fixed))
-    for name, picked in choice.chosen.items():
-        system = catalog.get(picked.platform.system_id, System)
-        sizing.systems[system.id] = system
-        allocations[name] = _target_allocation(name, picked, system, choice.considered[name])
+    for workload in workloads:
+        if workload.name in choice.chosen:
+            allocations[workload.name] = _target_allocation(workload, choice, catalog, sizing)
     sizing.allocations = [allocations[w.name] for w in spec.workloads]
     _estimate(sizing, spec, catalog, calibration, choice.chosen)
     _add_support_servers(sizing, catalog)
     return sizing
 
 
-def _target_allocation(name: str, picked: Candidate, system: System, considered: list[str]) -> ComputeAllocation:
-    estimate = picked.estimate
-    days = (estimate.time_to_train_s or 0) / 86400
+def _fixed_allocations(spec: Spec, catalog: Catalog, sizing: Sizing) -> dict[str, ComputeAllocation]:
+    allocations: dict[str, ComputeAllocation] = {}
+    for index, workload in enumerate(spec.workloads):
+        if workload.target is None:
+            system = catalog.get(str(workload.platform), System, spec.where("workloads", index, "platform"))
+            sizing.systems[system.id] = system
+            allocations[workload.name] = _fixed_allocation(workload, system, catalog, sizing)
+    return allocations
+
+
+def _target_allocation(
+    workload: WorkloadPlan, choice: TargetChoice, catalog: Catalog, sizing: Sizing
+) -> ComputeAllocation:
+    picked = choice.chosen[workload.name]
+    system = catalog.get(picked.platform.system_id, System)
+    sizing.systems[system.id] = system
+    systems = picked.estimate.systems
+    met = target_note(picked.estimate, system.name, workload)
     return ComputeAllocation(
-        workload=name,
-        workload_type="training",
+        workload=workload.name,
+        workload_type=workload.workload_type,
         platform=system.id,
         platform_name=system.name,
         accelerator=system.accelerator,
         accelerators_per_system=system.accelerators,
-        systems=estimate.systems,
-        accelerators=estimate.accelerators,
+        systems=systems,
+        accelerators=systems * system.accelerators,
         sizing="target",
-        sizing_note=(
-            f"target: the fewest {system.name} systems that train in time ({days:.1f} days estimated, with "
-            f"goodput); cheapest of {', '.join(considered)} within the site's limits"
-        ),
+        sizing_note=f"target: {met}; {choice.considered[workload.name]}",
     )
 
 
 def _estimate(
     sizing: Sizing, spec: Spec, catalog: Catalog, calibration: Calibration, chosen: dict[str, Candidate]
 ) -> None:
-    """Record a performance estimate for every training workload; say why where there is none."""
+    """Record a performance estimate for every workload; say why where there is none."""
     seen = {a.id for a in sizing.assumptions}
-    for workload, allocation in zip(sizing.workloads, sizing.allocations, strict=True):
-        if workload.workload_type != "training":
-            continue
+    for index, (workload, allocation) in enumerate(zip(sizing.workloads, sizing.allocations, strict=True)):
         if workload.name in chosen:
             estimate = chosen[workload.name].estimate
-            record = performance_record(estimate, workload.target.get("time_to_train"))
-            extra = list(estimate.assumptions)
+            record, extra = record_of(estimate, workload.target), list(estimate.assumptions)
         else:
             platform = platform_from_catalog(catalog, allocation.platform)
-            if platform.wafer:
-                continue
-            record_or_none, warning = fixed_estimate(workload, platform, allocation.systems, calibration, spec)
-            if record_or_none is None:
+            found, warning = fixed_estimate(spec, index, workload, platform, allocation.systems, calibration)
+            if found is None:
                 sizing.warnings.append(str(warning))
                 continue
-            record, extra = record_or_none
+            record, extra = found
         sizing.performance.append(record)
         for note in extra:
             if note.id not in seen:

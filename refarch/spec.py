@@ -168,6 +168,11 @@ class WorkloadSpec(_Strict):
     systems: PositiveInt | None = None
     accelerators: PositiveInt | None = None
     parallelism: Parallelism | None = None
+    prompt_tokens: PositiveInt | None = Field(None, description="inference: prompt tokens per request")
+    output_tokens: PositiveInt | None = Field(None, description="inference: output tokens per request")
+    concurrency: PositiveInt | None = Field(
+        None, description="inference with a fixed size: concurrent streams (with a target: target.concurrency)"
+    )
 
     @model_validator(mode="after")
     def _target_or_size(self) -> WorkloadSpec:
@@ -183,7 +188,15 @@ class WorkloadSpec(_Strict):
         if fixed and self.platform is None:
             raise ValueError("a fixed size needs 'platform' (a catalog system id, see `refarch catalog list`)")
         self._check_target_kind()
+        self._check_request_fields()
         return self
+
+    def _check_request_fields(self) -> None:
+        given = [f for f in ("prompt_tokens", "output_tokens", "concurrency") if getattr(self, f) is not None]
+        if self.type == "training" and given:
+            raise ValueError(f"{', '.join(given)} describe inference requests; training workloads do not take them")
+        if self.concurrency is not None and self.target is not None:
+            raise ValueError("with a target, give concurrency under 'target' (target.concurrency)")
 
     def _check_target_kind(self) -> None:
         if self.target is None:

@@ -1,18 +1,35 @@
-"""The performance side of `size`: estimates for fixed workloads and platform choice for target workloads."""
+"""The performance side of `size`: estimates for fixed workloads and platform choice for target workloads.
+
+Training targets (time to train) and inference targets (output tokens/s, concurrency, TTFT) share one path: each
+candidate platform's fewest systems that meet the target, then one CP-SAT choice over all target workloads under
+the site's limits (refarch.perf.target).
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from refarch.catalog import Catalog
 from refarch.catalog_models import System
 from refarch.errors import InfeasibleError, NotSupportedError, RefarchError
+from refarch.inference_targets import (
+    covered_for_inference,
+    fixed_serving,
+    serving_note,
+    serving_outcome,
+    serving_record,
+    unmet_inference,
+)
 from refarch.perf.calibration_file import Calibration
-from refarch.perf.estimate import TrainingEstimate, estimate_training
+from refarch.perf.estimate import TrainingEstimate, estimate_training, is_calibrated
 from refarch.perf.platform import Platform, platform_from_catalog
+from refarch.perf.serving import ServingEstimate
 from refarch.perf.target import (
     Candidate,
+    Estimate,
+    Outcome,
     SiteLimits,
     candidate,
     choose_candidates,
@@ -20,7 +37,7 @@ from refarch.perf.target import (
     max_systems,
     site_cost,
 )
-from refarch.plan import Assumption, PerformanceEstimate, WorkloadPlan
+from refarch.plan import Assumption, InferencePerformanceEstimate, PerformanceEstimate, WorkloadPlan
 from refarch.spec import Spec
 
 __all__ = [
@@ -28,27 +45,32 @@ __all__ = [
     "choose_platforms",
     "fixed_estimate",
     "performance_record",
+    "platform_outcome",
+    "record_of",
     "site_limits",
+    "target_note",
     "training_platforms",
 ]
+
+_UNCALIBRATED = "no {} measurements of their accelerators; name one as 'platform' to size it anyway"
 
 
 @dataclass
 class TargetChoice:
-    """What target sizing decided: a platform and size per target workload, and the estimates behind them."""
+    """What target sizing decided: a platform and size per target workload, and which platforms it weighed."""
 
     chosen: dict[str, Candidate] = field(default_factory=dict)
-    considered: dict[str, list[str]] = field(default_factory=dict)
+    considered: dict[str, str] = field(default_factory=dict)
 
 
 def training_platforms(catalog: Catalog, precision: str) -> list[Platform]:
-    """Catalog GPU systems the training model covers at `precision` (wafer-scale systems are sized separately)."""
+    """Catalog systems (GPU and wafer-scale) the training model covers at `precision`."""
     platforms = [platform_from_catalog(catalog, system.id) for system in catalog.of_kind("system")]
-    return [p for p in platforms if not p.wafer and p.supports(precision)]
+    return [p for p in platforms if p.supports(precision)]
 
 
 def performance_record(estimate: TrainingEstimate, target_s: float | None = None) -> PerformanceEstimate:
-    """The plan.json form of an estimate."""
+    """The plan.json form of a training estimate."""
     band = estimate.confidence
     return PerformanceEstimate(
         workload=estimate.workload,
@@ -62,6 +84,8 @@ def performance_record(estimate: TrainingEstimate, target_s: float | None = None
         model_tflops_per_accelerator=estimate.model_tflops_per_accelerator,
         mfu=estimate.mfu,
         memory_per_accelerator_gb=estimate.memory_per_accelerator_gb,
+        memory_kind=estimate.memory_kind,
+        memory_breakdown_gb=estimate.memory_breakdown_gb,
         time_to_train_ideal_s=estimate.time_to_train_ideal_s,
         time_to_train_s=estimate.time_to_train_s,
         goodput_fraction=estimate.goodput_fraction,
@@ -71,6 +95,21 @@ def performance_record(estimate: TrainingEstimate, target_s: float | None = None
         calibrated_on=estimate.calibrated_on,
         target_time_to_train_s=target_s,
     )
+
+
+def record_of(estimate: Estimate, target: dict[str, float]) -> PerformanceEstimate | InferencePerformanceEstimate:
+    """The plan.json form of either kind of estimate, with the workload's target."""
+    if isinstance(estimate, ServingEstimate):
+        return serving_record(estimate, target)
+    return performance_record(estimate, target.get("time_to_train"))
+
+
+def target_note(estimate: Estimate, system_name: str, workload: WorkloadPlan) -> str:
+    """Why a target workload got its size: the target met and what the estimate says."""
+    if isinstance(estimate, ServingEstimate):
+        return serving_note(estimate, system_name, workload)
+    days = (estimate.time_to_train_s or 0) / 86400
+    return f"the fewest {system_name} systems that train in time ({days:.1f} days estimated, with goodput)"
 
 
 def site_limits(spec: Spec, catalog: Catalog, fixed_systems: dict[str, int]) -> SiteLimits:
@@ -95,26 +134,26 @@ def site_limits(spec: Spec, catalog: Catalog, fixed_systems: dict[str, int]) -> 
 def choose_platforms(
     spec: Spec, catalog: Catalog, workloads: list[WorkloadPlan], calibration: Calibration, limits: SiteLimits
 ) -> TargetChoice:
-    """Pick a platform and size for every target-driven training workload.
+    """Pick a platform and size for every target-driven workload (training and inference).
 
     Raises:
-        NotSupportedError: an inference target (the inference model does not size clusters yet).
-        InfeasibleError: no platform meets a target within the limits; the message names the closest one.
+        NotSupportedError: a training target without tokens to train.
+        InfeasibleError: no platform meets a target within the limits, or the model fits on none; the message
+            names the nearest feasible size.
     """
     choice = TargetChoice()
     options: dict[str, list[Candidate]] = {}
     for index, workload in enumerate(workloads):
         if not workload.target:
             continue
-        if workload.workload_type != "training":
-            raise NotSupportedError(
-                f"workload '{workload.name}' has an inference target; sizing inference clusters from targets is "
-                "not supported yet",
-                spec.where("workloads", index, "target"),
-                "give 'platform' with 'systems' for inference workloads",
-            )
-        options[workload.name] = _options(spec, catalog, index, workload, calibration, limits)
-        choice.considered[workload.name] = [c.platform.system_id for c in options[workload.name]]
+        _check_target(spec, index, workload)
+        platforms, skipped = _allowed_platforms(spec, catalog, index, workload, calibration)
+        outcomes = [platform_outcome(spec, index, workload, calibration, limits, p) for p in platforms]
+        found = [candidate(o.meeting, o.platform, limits) for o in outcomes if o.meeting is not None]
+        if not found:
+            raise _unmet(spec, index, workload, outcomes, skipped)
+        options[workload.name] = found
+        choice.considered[workload.name] = _considered(outcomes, skipped)
     if options:
         try:
             choice.chosen = choose_candidates(options, limits)
@@ -123,51 +162,63 @@ def choose_platforms(
     return choice
 
 
-def _options(
-    spec: Spec, catalog: Catalog, index: int, workload: WorkloadPlan, calibration: Calibration, limits: SiteLimits
-) -> list[Candidate]:
-    target_s = workload.target["time_to_train"]
-    if workload.tokens is None:
+def platform_outcome(
+    spec: Spec, index: int, workload: WorkloadPlan, calibration: Calibration, limits: SiteLimits, platform: Platform
+) -> Outcome:
+    """The fewest systems of `platform` meeting the workload's target within `limits`, or the nearest it gets."""
+    upper = max_systems(platform, limits)
+    if workload.workload_type == "inference":
+        return serving_outcome(spec, index, workload, platform, upper)
+    meeting, fastest = fewest_systems(
+        workload, platform, calibration, workload.target["time_to_train"], upper,
+        spec.network.oversubscription, spec.site.pue,
+    )  # fmt: skip
+    return Outcome(platform, meeting, fastest)
+
+
+def _check_target(spec: Spec, index: int, workload: WorkloadPlan) -> None:
+    if workload.workload_type == "training" and workload.tokens is None:
         raise NotSupportedError(
             f"workload '{workload.name}' has a time_to_train target but no 'tokens' to train",
             spec.where("workloads", index, "target"),
             "add 'tokens: 15T' (the training tokens) to the workload",
         )
-    platforms = _allowed_platforms(spec, catalog, workload, calibration)
-    found: list[Candidate] = []
-    closest: list[TrainingEstimate] = []
-    for platform in platforms:
-        upper = max_systems(platform, limits)
-        meeting, fastest = fewest_systems(
-            workload, platform, calibration, target_s, upper, spec.network.oversubscription, spec.site.pue
-        )
-        if meeting is not None:
-            found.append(candidate(meeting, platform, limits))
-        elif fastest is not None:
-            closest.append(fastest)
-    if not found:
-        raise InfeasibleError(
-            _unmet(workload, target_s, closest, platforms), spec.where("workloads", index, "target", "time_to_train")
-        )
-    return found
 
 
 def _allowed_platforms(
-    spec: Spec, catalog: Catalog, workload: WorkloadPlan, calibration: Calibration
-) -> list[Platform]:
-    """The spec's platform if it names one; else every calibrated platform (borrowed efficiencies are too uncertain
-    to pick a platform by; name such a platform in the spec to size it anyway)."""
-    platforms = [
-        p
-        for p in training_platforms(catalog, workload.precision)
-        if calibration.nearest_family(p.family) == p.family and _site_can_host(spec, catalog.get(p.system_id, System))
-    ]
-    for index, given in enumerate(spec.workloads):
-        if given.name == workload.name and given.platform is not None:
-            where = spec.where("workloads", index, "platform")
-            only = platform_from_catalog(catalog, given.platform, where)
-            return [only]
-    return platforms
+    spec: Spec, catalog: Catalog, index: int, workload: WorkloadPlan, calibration: Calibration
+) -> tuple[list[Platform], dict[str, list[str]]]:
+    """The spec's platform if it names one; else every platform the model can stand behind, and why others are
+    left out (grouped by reason)."""
+    given = spec.workloads[index].platform
+    if given is not None:
+        return [platform_from_catalog(catalog, given, spec.where("workloads", index, "platform"))], {}
+    allowed: list[Platform] = []
+    skipped: dict[str, list[str]] = {}
+    for system in catalog.of_kind("system"):
+        platform = platform_from_catalog(catalog, system.id)
+        why = _exclusion(spec, catalog, workload, platform, calibration)
+        if why:
+            skipped.setdefault(why, []).append(platform.system_id)
+        else:
+            allowed.append(platform)
+    return allowed, skipped
+
+
+def _exclusion(
+    spec: Spec, catalog: Catalog, workload: WorkloadPlan, platform: Platform, calibration: Calibration
+) -> str:
+    """Why `platform` is not a candidate for `workload` ("" when it is)."""
+    if workload.workload_type == "training":
+        if not platform.supports(workload.precision):
+            return f"no {workload.precision} peak"
+        if not is_calibrated(platform, calibration):
+            return _UNCALIBRATED.format("training")
+    elif not covered_for_inference(platform):
+        return _UNCALIBRATED.format("inference")
+    if not _site_can_host(spec, catalog.get(platform.system_id, System)):
+        return "the site's cooling methods or rack power limit cannot take one"
+    return ""
 
 
 def _site_can_host(spec: Spec, system: System) -> bool:
@@ -181,7 +232,38 @@ def _site_can_host(spec: Spec, system: System) -> bool:
     return limit is None or system.max_power_w <= limit
 
 
-def _unmet(workload: WorkloadPlan, target_s: float, closest: list[TrainingEstimate], platforms: list[Platform]) -> str:
+def _considered(outcomes: Sequence[Outcome], skipped: dict[str, list[str]]) -> str:
+    """Which platforms were weighed, which could not meet the target, and which were left out and why."""
+    met = [o.platform.system_id for o in outcomes if o.meeting is not None]
+    text = f"cheapest of {', '.join(met)} within the site's limits"
+    unmet = [o.platform.system_id for o in outcomes if o.meeting is None]
+    if unmet:
+        text += f"; {', '.join(unmet)} cannot meet the target within them"
+    if skipped:
+        text += "; not considered: " + "; ".join(f"{', '.join(ids)} ({why})" for why, ids in skipped.items())
+    return text
+
+
+def _unmet(
+    spec: Spec, index: int, workload: WorkloadPlan, outcomes: Sequence[Outcome], skipped: dict[str, list[str]]
+) -> InfeasibleError:
+    if not outcomes:
+        reasons = "; ".join(f"{', '.join(ids)}: {why}" for why, ids in skipped.items())
+        return InfeasibleError(
+            f"workload '{workload.name}': no catalog platform is a candidate ({reasons})",
+            spec.where("workloads", index, "target"),
+            "name a platform in the workload, or allow more cooling methods under 'site'",
+        )
+    if workload.workload_type == "inference":
+        return unmet_inference(spec, index, workload, outcomes)
+    closest = [o.closest for o in outcomes if isinstance(o.closest, TrainingEstimate)]
+    text = _unmet_training(workload, workload.target["time_to_train"], closest, [o.platform for o in outcomes])
+    return InfeasibleError(text, spec.where("workloads", index, "target", "time_to_train"))
+
+
+def _unmet_training(
+    workload: WorkloadPlan, target_s: float, closest: list[TrainingEstimate], platforms: list[Platform]
+) -> str:
     days = target_s / 86400
     text = f"workload '{workload.name}': no platform trains it in {days:g} days within the site's limits"
     if closest:
@@ -197,13 +279,17 @@ def _unmet(workload: WorkloadPlan, target_s: float, closest: list[TrainingEstima
 
 
 def fixed_estimate(
-    workload: WorkloadPlan, platform: Platform, systems: int, calibration: Calibration, spec: Spec
-) -> tuple[tuple[PerformanceEstimate, list[Assumption]] | None, str | None]:
-    """A fixed-size training workload's estimate and its assumptions, or why there is none (a warning)."""
+    spec: Spec, index: int, workload: WorkloadPlan, platform: Platform, systems: int, calibration: Calibration
+) -> tuple[tuple[PerformanceEstimate | InferencePerformanceEstimate, list[Assumption]] | None, str | None]:
+    """A fixed-size workload's estimate and its assumptions, or why there is none (a warning)."""
     try:
-        estimate = estimate_training(
-            workload, platform, systems, calibration, spec.network.oversubscription, spec.site.pue
-        )
+        estimate: Estimate
+        if workload.workload_type == "inference":
+            estimate = fixed_serving(spec, index, workload, platform, systems)
+        else:
+            estimate = estimate_training(
+                workload, platform, systems, calibration, spec.network.oversubscription, spec.site.pue
+            )
     except RefarchError as exc:
         return None, f"no performance estimate for workload '{workload.name}': {exc.message}"
-    return (performance_record(estimate), list(estimate.assumptions)), None
+    return (record_of(estimate, {}), list(estimate.assumptions)), None

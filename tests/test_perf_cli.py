@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,27 +15,77 @@ from tests.conftest import EXAMPLES, REPO, CliResult
 
 Run = Callable[..., CliResult]
 TARGET_EXAMPLE = REPO / "examples" / "train-70b-in-30-days.yaml"
+SERVE_EXAMPLE = REPO / "examples" / "serve-70b.yaml"
+WAFER_EXAMPLE = REPO / "examples" / "cerebras-cs3.yaml"
 REQUIRED = {
-    "platform", "accelerators", "parallelism", "step_time_s", "tokens_per_second",
-    "tokens_per_second_per_accelerator", "model_tflops_per_accelerator", "mfu", "memory_per_accelerator_gb",
-    "time_to_train_s", "energy_mwh", "confidence", "calibrated_on",
+    "training": {
+        "platform", "accelerators", "parallelism", "step_time_s", "tokens_per_second",
+        "tokens_per_second_per_accelerator", "model_tflops_per_accelerator", "mfu", "memory_per_accelerator_gb",
+        "time_to_train_s", "energy_mwh", "confidence", "calibrated_on",
+    },
+    "inference": {
+        "platform", "systems", "accelerators", "replicas", "tp", "parallelism", "output_tokens_per_second",
+        "output_tokens_per_second_per_stream", "ttft_s", "memory_per_accelerator_gb", "kv_cache_gb_per_accelerator",
+        "confidence", "calibrated_on",
+    },
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("example", [e for e in EXAMPLES if "cerebras" not in e.name], ids=lambda p: p.stem)
+def check_record(record: dict[str, Any]) -> None:
+    """Fields and internal consistency of one `estimate --json` record."""
+    assert set(record) >= REQUIRED[record["kind"]]
+    assert set(record["parallelism"]) >= {"tp", "pp", "dp", "cp"}
+    low, high = record["confidence"]["low"], record["confidence"]["high"]
+    if record["kind"] == "inference":
+        assert low < record["output_tokens_per_second"] < high
+        assert (
+            record["output_tokens_per_second"]
+            <= record["replicas"] * record["streams_per_replica"] * (record["output_tokens_per_second_per_stream"])
+        )
+        assert record["replicas"] * record["parallelism"]["tp"] * record["parallelism"]["pp"] <= record["accelerators"]
+        return
+    assert low < record["tokens_per_second"] < high
+    # A weight-streaming wafer on a large model waits on its I/O: its MFU may fall far below a GPU's.
+    assert (0.05 if record["memory_kind"] == "hbm" else 0.0) < record["mfu"] < 0.8
+    ideal, real = record["time_to_train_s"]["ideal"], record["time_to_train_s"]["with_goodput"]
+    assert real > ideal  # goodput below 1 always costs time
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_estimate_json_has_every_field(run_cli: Run, example: Path) -> None:
     code, out, err = run_cli("estimate", example, "--json")
     assert code == 0, err
     records = json.loads(out)
     assert records
     for record in records:
-        assert set(record) >= REQUIRED
-        assert set(record["parallelism"]) >= {"tp", "pp", "dp", "cp"}
-        low, high = record["confidence"]["low"], record["confidence"]["high"]
-        assert low < record["tokens_per_second"] < high
-        assert 0.05 < record["mfu"] < 0.8
-        ideal, real = record["time_to_train_s"]["ideal"], record["time_to_train_s"]["with_goodput"]
-        assert real > ideal  # goodput below 1 always costs time
+        check_record(record)
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_compare_works_on_every_example(run_cli: Run, example: Path, tmp_path: Path) -> None:
+    target = tmp_path / "cmp.csv"
+    code, out, err = run_cli("compare", example, "--platforms", "dgx-h100,cs-3", "-o", target)
+    assert code == 0, err
+    assert "Traceback" not in out + err
+    rows = list(csv.DictReader(target.open()))
+    assert rows and {r["platform"] for r in rows} <= {"dgx-h100", "cs-3"}
+    for row in rows:
+        assert float(row["capex_usd"]) > 0 and int(row["racks"]) >= 1
+        measure = "output_tokens_per_second" if row["kind"] == "inference" else "tokens_per_second"
+        assert float(row[measure]) > 0
+
+
+def test_wafer_example_is_estimated_with_the_wafer_model(run_cli: Run) -> None:
+    code, out, err = run_cli("estimate", WAFER_EXAMPLE, "--json")
+    assert code == 0, err
+    (record,) = json.loads(out)
+    assert record["platform"] == "cs-3" and record["accelerators"] == 4 and record["memory_kind"] == "wafer-sram"
+    assert record["parallelism"]["dp"] == 4 and record["parallelism"]["micro_batches"] >= 1
+    assert record["memory_per_accelerator_gb"] <= record["memory_breakdown_gb"]["sram_capacity"]
+    assert "CS-2 runs" in record["calibrated_on"] and "wse-3" in record["calibrated_on"]
+    code, out, _ = run_cli("estimate", TARGET_EXAMPLE, "--json", "--platforms", "dgx-h100")
+    gpu_band = json.loads(out)[0]["band"]
+    assert record["band"] > gpu_band  # thin wafer data: a wider band than the GPU model's
 
 
 def test_target_plan_meets_its_target_at_the_lowest_cost(run_cli: Run, tmp_path: Path) -> None:
@@ -128,9 +180,17 @@ def test_one_source_cannot_be_judged_leave_one_out(run_cli: Run, tmp_path: Path,
     assert "Traceback" not in out + err
 
 
-def test_wafer_platform_is_not_estimated_with_the_gpu_model(run_cli: Run) -> None:
-    code, out, err = run_cli("estimate", REPO / "examples" / "cerebras-cs3.yaml")
-    assert code == 2
-    assert "wafer-scale training model is not in refarch yet" in err
-    assert "cerebras-cs3.yaml:" in err and "workloads[0].platform" in err
-    assert "fits on no layout" not in err + out
+def test_wafer_model_parallel_layout_is_refused(run_cli: Run, write_spec: Callable[[str], Path]) -> None:
+    text = WAFER_EXAMPLE.read_text().replace("    systems: 4\n", "    systems: 4\n    parallelism: {tp: 2}\n")
+    code, out, err = run_cli("estimate", write_spec(text))
+    assert code == 2 and "data parallel" in err and "Traceback" not in out + err
+
+
+def test_unmeetable_inference_target_names_the_nearest_size(run_cli: Run, tmp_path: Path) -> None:
+    spec = tmp_path / "serve-70b.yaml"
+    spec.write_text(SERVE_EXAMPLE.read_text().replace("power_budget: 1 MW", "power_budget: 40 kW"))
+    code, out, err = run_cli("plan", spec, "-o", tmp_path / "b")
+    assert code == 3 and "Traceback" not in out + err
+    assert "serve-70b.yaml:" in err and "at 'workloads[0].target'" in err
+    assert re.search(r"nearest: \d+ x [a-z0-9-]+ \(the most the limits allow\) serves [\d,]+ output tokens/s", err)
+    assert not (tmp_path / "b").exists()

@@ -9,17 +9,10 @@ import pytest
 from refarch.catalog import Catalog
 from refarch.catalog_models import LlmModel
 from refarch.errors import InfeasibleError
-from refarch.perf.inference import (
-    ANCHORS,
-    GpuInferenceEfficiency,
-    InferenceRequest,
-    WaferInferenceCalibration,
-    default_wafer_inference_calibration,
-    inference_estimate,
-    kv_cache_bytes,
-    required_replicas,
-    wafers_for_weights,
-)
+from refarch.perf.inference import InferenceRequest, inference_estimate, required_replicas
+from refarch.perf.inference_fit import ANCHORS, default_wafer_inference_calibration
+from refarch.perf.inference_memory import kv_cache_bytes, wafers_for_weights
+from refarch.perf.inference_timing import GpuInferenceEfficiency, WaferInferenceCalibration
 from refarch.perf.platform import Platform, platform_from_catalog
 from refarch.plan import ModelShape
 

@@ -1,15 +1,24 @@
-"""Target sizing's site accounting: fixed workloads take power, racks and money exactly as candidates are costed."""
+"""Target sizing: site accounting for fixed workloads, and wafer-scale platforms as estimates and target candidates."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from refarch.catalog import Catalog
+from refarch.errors import InfeasibleError
+from refarch.perf.calibration_file import default_calibration
+from refarch.perf.estimate import estimate_training
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.target import site_cost
+from refarch.plan import PerformanceEstimate
+from refarch.sizing import size
 from refarch.spec import load_spec
 from refarch.target_sizing import site_limits
-from tests.conftest import MINIMAL_SPEC
+from refarch.workloads import resolve_workloads
+from tests.conftest import MINIMAL_SPEC, REPO
 
 
 def test_fixed_workloads_are_subtracted_as_candidates_are_costed(catalog: Catalog, tmp_path: Path) -> None:
@@ -24,3 +33,62 @@ def test_fixed_workloads_are_subtracted_as_candidates_are_costed(catalog: Catalo
     assert free.racks is not None and taken.racks == free.racks - racks
     assert free.power_w is not None and taken.power_w == free.power_w - power
     assert free.budget_usd is not None and taken.budget_usd == free.budget_usd - money
+
+
+WAFER_EXAMPLE = REPO / "examples" / "cerebras-cs3.yaml"
+TARGET_EXAMPLE = REPO / "examples" / "train-70b-in-30-days.yaml"
+
+
+def wafer_target_spec(days: int, batch: int = 720) -> str:
+    """The CS-3 example with a time-to-train target on its named platform instead of a fixed size."""
+    text = WAFER_EXAMPLE.read_text().replace("    systems: 4\n", f"    target:\n      time_to_train: {days} days\n")
+    return text.replace("global_batch_seqs: 720", f"global_batch_seqs: {batch}")
+
+
+def test_wafer_example_plan_records_a_wafer_estimate(catalog: Catalog) -> None:
+    sizing = size(load_spec(WAFER_EXAMPLE), catalog)
+    (record,) = sizing.performance
+    assert isinstance(record, PerformanceEstimate)
+    assert record.platform == "cs-3" and record.systems == record.accelerators == 4
+    assert record.memory_kind == "wafer-sram" and record.parallelism["dp"] == 4 and record.parallelism["tp"] == 1
+    assert record.confidence_low < record.tokens_per_second < record.confidence_high
+    assert record.time_to_train_s is not None and record.time_to_train_ideal_s is not None
+    assert record.time_to_train_s > record.time_to_train_ideal_s and record.energy_mwh
+    gpu = size(load_spec(TARGET_EXAMPLE), catalog).performance[0]
+    wafer_band = (record.confidence_high - record.tokens_per_second) / record.tokens_per_second
+    assert wafer_band > (gpu.confidence_high - gpu.tokens_per_second) / gpu.tokens_per_second
+    notes = {a.id for a in sizing.assumptions}
+    assert {"wafer-calibration", "wafer-memoryx", "perf-wafer-goodput", "goodput-restart"} <= notes
+    assert not sizing.warnings
+
+
+def test_training_target_weighs_measured_wafers_and_says_which_it_left_out(catalog: Catalog) -> None:
+    (allocation,) = size(load_spec(TARGET_EXAMPLE), catalog).allocations
+    note = allocation.sizing_note
+    considered, _, left_out = note.partition("not considered:")
+    assert "cs-2" in considered  # the wafer the wafer model was fitted on competes on cost
+    assert "cs-3" in left_out and "no training measurements" in left_out
+
+
+def test_named_wafer_platform_meets_a_target_with_the_fewest_systems(
+    catalog: Catalog, write_spec: Callable[[str], Path]
+) -> None:
+    spec = load_spec(write_spec(wafer_target_spec(days=40)))
+    sizing = size(spec, catalog)
+    (allocation,), (record,) = sizing.allocations, sizing.performance
+    assert isinstance(record, PerformanceEstimate) and allocation.sizing == "target" and allocation.platform == "cs-3"
+    assert record.time_to_train_s is not None and record.target_time_to_train_s is not None
+    assert record.time_to_train_s <= record.target_time_to_train_s and record.systems >= 2
+    cs3 = platform_from_catalog(catalog, "cs-3")
+    fewer = estimate_training(sizing.workloads[0], cs3, record.systems - 1, default_calibration(), pue=spec.site.pue)
+    assert fewer.time_to_train_s is not None and fewer.time_to_train_s > record.target_time_to_train_s
+
+
+def test_wafer_search_stops_at_one_sequence_per_system(catalog: Catalog, write_spec: Callable[[str], Path]) -> None:
+    spec = load_spec(write_spec(wafer_target_spec(days=1, batch=8)))
+    with pytest.raises(InfeasibleError, match="nearest: 8 x cs-3") as info:
+        size(spec, catalog)
+    assert info.value.location is not None and info.value.location.path == "workloads[0].target.time_to_train"
+    workload = resolve_workloads(spec, catalog)[0][0]
+    with pytest.raises(InfeasibleError, match="at least one sequence"):
+        estimate_training(workload, platform_from_catalog(catalog, "cs-3"), 9, default_calibration())

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 
 from refarch.catalog import Catalog
 from refarch.catalog_models import LlmModel
-from refarch.errors import InfeasibleError
+from refarch.errors import InfeasibleError, NotSupportedError
+from refarch.perf.calibration_file import default_calibration
+from refarch.perf.estimate import estimate_training
 from refarch.perf.platform import Platform, platform_from_catalog
 from refarch.perf.transformer import model_flops_per_token
-from refarch.perf.wafer import (
-    BAND_FLOOR_PCT,
-    WaferCalibration,
-    WaferMeasurement,
-    default_wafer_calibration,
-    fit_wafer,
-    load_wafer_measurements,
-    memoryx_nodes,
-    wafer_training_estimate,
-)
-from refarch.plan import ModelShape
+from refarch.perf.wafer import memoryx_nodes, wafer_training_estimate
+from refarch.perf.wafer_fit import WaferMeasurement, default_wafer_calibration, fit_wafer, load_wafer_measurements
+from refarch.perf.wafer_step import BAND_FLOOR_PCT, WaferCalibration
+from refarch.plan import ModelShape, WorkloadPlan
 
 FITTED = ["alcf_bertl_b512_cs2", "alcf_bertl_b1024_cs2", "alcf_bertl_b2048_cs2", "alcf_gpt2s_cs2", "alcf_gptj_b66_cs2"]
 
@@ -152,16 +149,18 @@ def test_genslm_scale_long_sequence_fits_one_cs2(catalog: Catalog, calibration: 
         seq_len=10240,
     )  # fmt: skip
     estimate = wafer_training_estimate(genslm, cs(catalog, 2), 1, 8, calibration)
-    assert estimate.micro_batch_seqs >= 1 and estimate.sram_activation_bytes <= estimate.sram_budget_bytes
+    assert estimate.parts.micro_batch_seqs >= 1 and estimate.sram_activation_bytes <= estimate.sram_budget_bytes
 
 
 def test_batches_larger_than_sram_run_as_micro_batches(catalog: Catalog, calibration: WaferCalibration) -> None:
     model = shape(catalog, "cerebras-gpt-13b")
     small = wafer_training_estimate(model, cs(catalog, 2), 1, 8, calibration)
     large = wafer_training_estimate(model, cs(catalog, 2), 1, 256, calibration)
-    assert small.micro_batches == 1 and large.micro_batches > 1
+    assert small.parts.micro_batches == 1 and large.parts.micro_batches > 1
     assert large.sram_activation_bytes <= large.sram_budget_bytes
-    assert large.stream_s == pytest.approx(small.stream_s * large.micro_batches)  # weights re-streamed per pass
+    assert large.parts.stream_s == pytest.approx(
+        small.parts.stream_s * large.parts.micro_batches
+    )  # weights re-streamed per pass
 
 
 def test_sequence_beyond_sram_is_infeasible_and_names_the_longest_that_fits(
@@ -209,9 +208,45 @@ def test_every_estimate_is_surfaced_as_an_assumption(
     expected = {"wafer-stream-bytes", "wafer-activations", "wafer-sram", "wafer-memoryx", "wafer-fixed-scaling"}
     assert expected <= ids and ("wafer-cs3" in ids) == has_cs3_note
     assert all(a.confidence == "estimate" for a in estimate.assumptions if a.id != "wafer-calibration")
-    assert estimate.band_pct == calibration.band_pct and "CS-2" in estimate.calibrated_on
+    assert "CS-2" in estimate.calibrated_on
+
+
+@pytest.mark.parametrize(("generation", "measured"), [(2, True), (3, False)], ids=["cs-2", "cs-3"])
+def test_band_widens_on_a_wafer_without_measurements(
+    catalog: Catalog, calibration: WaferCalibration, generation: int, measured: bool
+) -> None:
+    estimate = wafer_training_estimate(shape(catalog, "gpt3-1.3b"), cs(catalog, generation), 1, 32, calibration)
+    assert calibration.covers(cs(catalog, generation).accelerator_id) == measured
+    assert (estimate.band_pct == calibration.band_pct) == measured
+    assert estimate.band_pct >= calibration.band_pct
+    assert ("no wse-3 runs" in estimate.calibrated_on) == (not measured)
 
 
 def test_gpu_platform_is_rejected(catalog: Catalog, calibration: WaferCalibration) -> None:
     with pytest.raises(InfeasibleError, match="not a wafer-scale system"):
         wafer_training_estimate(shape(catalog, "gpt3-1.3b"), platform_from_catalog(catalog, "dgx-h100"), 1, 8)
+
+
+def wafer_workload(catalog: Catalog, precision: Literal["bf16", "fp8", "fp16"] = "bf16") -> WorkloadPlan:
+    return WorkloadPlan(
+        name="w", workload_type="training", model=shape(catalog, "cerebras-gpt-13b"), precision=precision,
+        tokens=260e9, global_batch_seqs=720, global_batch_tokens=None, parallelism={}, target={},
+    )  # fmt: skip
+
+
+def test_training_estimate_on_a_wafer_is_the_wafer_model(catalog: Catalog) -> None:
+    workload = wafer_workload(catalog)
+    estimate = estimate_training(workload, cs(catalog, 3), 4, default_calibration())
+    direct = wafer_training_estimate(workload.model, cs(catalog, 3), 4, 720)
+    assert estimate.tokens_per_second == direct.tokens_per_second and estimate.step_time_s == direct.step_s
+    assert estimate.band == pytest.approx(direct.band_pct / 100) and estimate.calibrated_on == direct.calibrated_on
+    assert estimate.model_tflops_per_accelerator == pytest.approx(direct.model_flops_per_system / 1e12)
+    assert estimate.time_to_train_ideal_s == pytest.approx(260e9 / direct.tokens_per_second)
+    assert estimate.memory_per_accelerator_gb == pytest.approx(direct.sram_used_bytes / 1e9)
+    assert estimate.memory_breakdown_gb["memoryx_weights_and_optimizer"] == pytest.approx(direct.memoryx_bytes / 1e9)
+    assert (estimate.memory_kind, estimate.parallelism["dp"], estimate.parallelism["tp"]) == ("wafer-sram", 4, 1)
+
+
+def test_wafers_have_no_fp8_training_peak(catalog: Catalog) -> None:
+    with pytest.raises(NotSupportedError, match="no fp8 peak"):
+        estimate_training(wafer_workload(catalog, "fp8"), cs(catalog, 3), 4, default_calibration())

@@ -1,38 +1,62 @@
-"""Training estimates for one workload on one GPU platform: the record `refarch estimate` prints and plans keep.
+"""Training estimates for one workload on one platform: the record `refarch estimate` prints and plans keep.
 
-Throughput comes from the calibrated step-time model at the fastest layout that fits (or the spec's layout);
-time to train adds goodput (failures, checkpoints, restarts); energy is at the systems' maximum power times PUE,
+GPU throughput comes from the calibrated step-time model at the fastest layout that fits (or the spec's layout);
+wafer-scale (CS-2/CS-3) throughput from the weight-streaming model (`refarch.perf.wafer`), with its wider band.
+Time to train adds goodput (failures, checkpoints, restarts); energy is at the systems' maximum power times PUE,
 an upper bound.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Literal
 
 from refarch.errors import InfeasibleError, NotSupportedError
 from refarch.perf.calibration_file import Calibration
-from refarch.perf.goodput import goodput
+from refarch.perf.goodput import Goodput, goodput
 from refarch.perf.platform import Platform
 from refarch.perf.search import Choice, LayoutLimits, best_layout, usable_bytes
 from refarch.perf.training import TrainingJob
+from refarch.perf.wafer import WaferTrainingEstimate, wafer_training_estimate
+from refarch.perf.wafer_fit import default_wafer_calibration
 from refarch.plan import Assumption, WorkloadPlan
 
-__all__ = ["DEFAULT_GLOBAL_BATCH_SEQS", "TrainingEstimate", "estimate_training", "fit_accelerators"]
+__all__ = [
+    "DEFAULT_GLOBAL_BATCH_SEQS",
+    "TrainingEstimate",
+    "estimate_training",
+    "fit_accelerators",
+    "is_calibrated",
+    "useful_systems",
+]
 
 # Used when a training workload gives no global batch (estimate: a common pre-training batch of ~4M tokens at
 # 4K context; the Llama 3 405B run started at 4M tokens per batch).
 DEFAULT_GLOBAL_BATCH_SEQS = 1024
+_WAFER_NOTE = Assumption(
+    id="perf-wafer-goodput",
+    text="No failure statistics for wafer-scale systems are published: goodput counts each CS system as one "
+    "accelerator and one host at the Llama 3 per-component rates; energy counts the CS systems only, not their "
+    "MemoryX, SwarmX and worker servers. tp, pp and cp are 1: weight streaming runs every layer on every wafer "
+    "and scales out data parallel only.",
+    confidence="estimate",
+    source="refarch estimate",
+)
 
 
 @dataclass(frozen=True)
 class TrainingEstimate:
-    """One workload on one platform at one size. Throughputs are calibrated; the band is +-`band` of them."""
+    """One workload on one platform at one size. Throughputs are calibrated; the band is +-`band` of them.
+
+    `memory_per_accelerator_gb` is what one accelerator holds: HBM on GPUs, on-wafer SRAM on wafers (whose weights
+    and optimizer states live in MemoryX; `memory_breakdown_gb` lists both). `memory_kind` says which.
+    """
 
     workload: str
     platform: str
     systems: int
     accelerators: int
-    parallelism: dict[str, int | bool]
+    parallelism: dict[str, int | float]
     step_time_s: float
     tokens_per_second: float
     model_tflops_per_accelerator: float
@@ -45,6 +69,8 @@ class TrainingEstimate:
     band: float
     calibrated_on: str
     assumptions: tuple[Assumption, ...]
+    memory_kind: Literal["hbm", "wafer-sram"] = "hbm"
+    memory_breakdown_gb: dict[str, float] = field(default_factory=dict)
 
     @property
     def tokens_per_second_per_accelerator(self) -> float:
@@ -59,6 +85,7 @@ class TrainingEstimate:
     def as_dict(self) -> dict[str, object]:
         """The record as JSON-ready values (what `estimate --json` prints)."""
         return {
+            "kind": "training",
             "workload": self.workload,
             "platform": self.platform,
             "systems": self.systems,
@@ -70,10 +97,13 @@ class TrainingEstimate:
             "model_tflops_per_accelerator": self.model_tflops_per_accelerator,
             "mfu": self.mfu,
             "memory_per_accelerator_gb": self.memory_per_accelerator_gb,
+            "memory_kind": self.memory_kind,
+            "memory_breakdown_gb": self.memory_breakdown_gb,
             "time_to_train_s": {"ideal": self.time_to_train_ideal_s, "with_goodput": self.time_to_train_s},
             "goodput_fraction": self.goodput_fraction,
             "energy_mwh": self.energy_mwh,
             "confidence": self.confidence,
+            "band": self.band,
             "calibrated_on": self.calibrated_on,
         }
 
@@ -99,6 +129,25 @@ def _limits(workload: WorkloadPlan) -> LayoutLimits:
     return LayoutLimits(tp=fixed.get("tp"), pp=fixed.get("pp"), dp=fixed.get("dp"), cp=fixed.get("cp"))
 
 
+def is_calibrated(platform: Platform, calibration: Calibration) -> bool:
+    """Whether the training model rests on measurements of `platform`'s accelerators (its family; wafers: the wafer).
+
+    Target sizing picks only such platforms unless the spec names one: a borrowed efficiency is too uncertain to
+    choose a platform by.
+    """
+    if platform.wafer:
+        return default_wafer_calibration().covers(platform.accelerator_id)
+    return calibration.nearest_family(platform.family) == platform.family
+
+
+def useful_systems(workload: WorkloadPlan, platform: Platform) -> int | None:
+    """The most systems that can take part in one step, or None when the GPU layout search decides.
+
+    Wafers train data parallel only, so one sequence per system is the limit.
+    """
+    return _job(workload, 1.0)[0].global_batch_seqs if platform.wafer else None
+
+
 def fit_accelerators(workload: WorkloadPlan, platform: Platform, calibration: Calibration, limit: int) -> int | None:
     """The fewest whole systems' accelerators (up to `limit`) on which some layout fits in memory, or None."""
     job, _ = _job(workload, 1.0)
@@ -119,30 +168,39 @@ def estimate_training(
     oversubscription: float = 1.0,
     pue: float = 1.3,
 ) -> TrainingEstimate:
-    """Estimate `workload` trained on `systems` x `platform`.
+    """Estimate `workload` trained on `systems` x `platform` (GPU or wafer-scale).
 
     Raises:
-        NotSupportedError: a wafer-scale platform (its model is not in yet), or no dense peak for the workload's
-            precision (fp8 on A100).
-        InfeasibleError: no layout fits in memory; the message names the nearest size that fits.
+        NotSupportedError: no dense peak for the workload's precision (fp8 on A100 or on wafers), or a model-parallel
+            layout fixed for a wafer platform.
+        InfeasibleError: no layout fits in memory (or, on wafers, in SRAM and MemoryX, or fewer sequences than
+            systems); the message names the nearest size that fits.
     """
-    if platform.wafer:
-        raise NotSupportedError(
-            f"{platform.system_name} is a wafer-scale system; the wafer-scale training model is not in refarch yet",
-            hint="estimate GPU platforms with --platforms, e.g. dgx-h100,dgx-b200",
-        )
     if not platform.supports(workload.precision):
         raise NotSupportedError(
             f"{platform.system_name} has no {workload.precision} peak in the catalog",
             hint="use precision bf16 or a platform that supports it",
         )
     job, notes = _job(workload, oversubscription)
+    if platform.wafer:
+        return _wafer_record(workload, platform, systems, job, pue, tuple(notes))
     efficiency, _ = calibration.efficiency(platform.family)
     accelerators = systems * platform.accelerators_per_system
     choice = best_layout(job, platform, accelerators, efficiency, _limits(workload))
     if choice is None:
         raise InfeasibleError(_no_fit_message(workload, platform, accelerators, calibration))
     return _record(workload, platform, systems, choice, calibration, pue, tuple(notes))
+
+
+def _time_to_train(
+    workload: WorkloadPlan, platform: Platform, systems: int, accelerators: int, tokens_per_s: float, pue: float
+) -> tuple[float | None, Goodput | None, float | None]:
+    """(ideal s, goodput, energy MWh at max power x PUE); None without a token count."""
+    if not workload.tokens:
+        return None, None, None
+    ideal = workload.tokens / tokens_per_s
+    result = goodput(ideal, accelerators, systems, workload.model.params)
+    return ideal, result, systems * platform.system_power_w * pue * result.effective_time_s / 3.6e9
 
 
 def _record(
@@ -155,13 +213,7 @@ def _record(
     notes: tuple[Assumption, ...],
 ) -> TrainingEstimate:
     step = choice.step
-    ideal = workload.tokens / step.tokens_per_second if workload.tokens else None
-    result = None
-    if ideal is not None:
-        result = goodput(ideal, step.accelerators, systems, workload.model.params)
-        notes = notes + tuple(result.assumptions)
-    time_s = result.effective_time_s if result else None
-    energy = systems * platform.system_power_w * pue * time_s / 3.6e9 if time_s else None
+    ideal, result, energy = _time_to_train(workload, platform, systems, step.accelerators, step.tokens_per_second, pue)
     return TrainingEstimate(
         workload=workload.name,
         platform=platform.system_id,
@@ -174,13 +226,89 @@ def _record(
         mfu=step.mfu,
         memory_per_accelerator_gb=choice.memory.total / 1e9,
         time_to_train_ideal_s=ideal,
-        time_to_train_s=time_s,
+        time_to_train_s=result.effective_time_s if result else None,
         goodput_fraction=result.goodput_fraction if result else None,
         energy_mwh=energy,
         band=calibration.band_for(platform.family),
         calibrated_on=calibration.calibrated_on(platform.family),
-        assumptions=notes,
+        assumptions=notes + tuple(result.assumptions if result else ()),
+        memory_breakdown_gb={k: v / 1e9 for k, v in asdict(choice.memory).items()},
     )
+
+
+def _wafer_step(workload: WorkloadPlan, platform: Platform, systems: int, job: TrainingJob) -> WaferTrainingEstimate:
+    """The weight-streaming step, after the checks the wafer library leaves to its callers."""
+    model_parallel = {k: v for k, v in workload.parallelism.items() if k != "dp" and v != 1}
+    if model_parallel or workload.parallelism.get("dp", systems) != systems:
+        raise NotSupportedError(
+            f"{platform.system_name} trains by weight streaming, data parallel over its systems only; the spec "
+            f"fixes {workload.parallelism}",
+            hint=f"drop 'parallelism' or set only dp: {systems}",
+        )
+    if systems > job.global_batch_seqs:
+        raise InfeasibleError(
+            f"a global batch of {job.global_batch_seqs} sequences cannot spread over {systems} x "
+            f"{platform.system_id}: each system needs at least one sequence",
+            hint=f"at most {job.global_batch_seqs} systems, or a larger global batch",
+        )
+    return wafer_training_estimate(workload.model, platform, systems, job.global_batch_seqs)
+
+
+def _wafer_record(
+    workload: WorkloadPlan,
+    platform: Platform,
+    systems: int,
+    job: TrainingJob,
+    pue: float,
+    notes: tuple[Assumption, ...],
+) -> TrainingEstimate:
+    step = _wafer_step(workload, platform, systems, job)
+    wafers = systems * platform.accelerators_per_system
+    ideal, result, energy = _time_to_train(workload, platform, systems, wafers, step.tokens_per_second, pue)
+    return TrainingEstimate(
+        workload=workload.name,
+        platform=platform.system_id,
+        systems=systems,
+        accelerators=wafers,
+        parallelism=_wafer_parallelism(step),
+        step_time_s=step.step_s,
+        tokens_per_second=step.tokens_per_second,
+        model_tflops_per_accelerator=step.model_flops_per_system / platform.accelerators_per_system / 1e12,
+        mfu=step.mfu,
+        memory_per_accelerator_gb=step.sram_used_bytes / 1e9,
+        time_to_train_ideal_s=ideal,
+        time_to_train_s=result.effective_time_s if result else None,
+        goodput_fraction=result.goodput_fraction if result else None,
+        energy_mwh=energy,
+        band=step.band_pct / 100,
+        calibrated_on=step.calibrated_on,
+        assumptions=notes + step.assumptions + tuple(result.assumptions if result else ()) + (_WAFER_NOTE,),
+        memory_kind="wafer-sram",
+        memory_breakdown_gb=_wafer_memory(step, platform),
+    )
+
+
+def _wafer_parallelism(step: WaferTrainingEstimate) -> dict[str, int | float]:
+    """Data parallel over the systems; each wafer runs every layer in turn, its sequences in micro-batches."""
+    return {
+        "tp": 1,
+        "pp": 1,
+        "dp": step.systems,
+        "cp": 1,
+        "micro_batch": step.parts.micro_batch_seqs,
+        "micro_batches": step.parts.micro_batches,
+    }
+
+
+def _wafer_memory(step: WaferTrainingEstimate, platform: Platform) -> dict[str, float]:
+    """Where a wafer job's bytes live, in GB: SRAM per wafer, MemoryX for the whole cluster."""
+    return {
+        "sram_activations": step.sram_activation_bytes / 1e9,
+        "sram_layer_buffers": (step.sram_used_bytes - step.sram_activation_bytes) / 1e9,
+        "sram_capacity": platform.memory_gb,
+        "memoryx_weights_and_optimizer": step.memoryx_bytes / 1e9,
+        "memoryx_capacity": step.memoryx_capacity_bytes / 1e9,
+    }
 
 
 def _no_fit_message(workload: WorkloadPlan, platform: Platform, accelerators: int, calibration: Calibration) -> str:

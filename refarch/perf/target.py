@@ -1,8 +1,9 @@
-"""Size training workloads from a time-to-train target: the fewest systems per platform, then CP-SAT picks.
+"""Size workloads from targets: the fewest systems per platform, then CP-SAT picks one platform per workload.
 
-Per workload and candidate platform, a binary search finds the fewest systems whose estimated time to train
-(with goodput) meets the target. CP-SAT then picks one candidate per workload so that, together with the fixed
-workloads, the site's power, rack and capital limits hold at the lowest capital cost.
+Per workload and candidate platform, the fewest systems that meet the target are found (training: a binary search
+on the estimated time to train with goodput; inference: `refarch.perf.serving`). CP-SAT then picks one candidate
+per workload so that, together with the fixed workloads, the site's power, rack and capital limits hold at the
+lowest capital cost.
 """
 
 from __future__ import annotations
@@ -15,11 +16,24 @@ from ortools.sat.python import cp_model
 
 from refarch.errors import InfeasibleError, RefarchError
 from refarch.perf.calibration_file import Calibration
-from refarch.perf.estimate import TrainingEstimate, estimate_training
+from refarch.perf.estimate import TrainingEstimate, estimate_training, useful_systems
 from refarch.perf.platform import Platform
+from refarch.perf.serving import ServingEstimate
 from refarch.plan import WorkloadPlan
 
-__all__ = ["Candidate", "SiteLimits", "candidate", "choose_candidates", "fewest_systems", "max_systems", "site_cost"]
+__all__ = [
+    "Candidate",
+    "Estimate",
+    "Outcome",
+    "SiteLimits",
+    "candidate",
+    "choose_candidates",
+    "fewest_systems",
+    "max_systems",
+    "site_cost",
+]
+
+Estimate = TrainingEstimate | ServingEstimate
 
 _SOLVER_SECONDS = 10.0
 _SEED = 7
@@ -40,10 +54,24 @@ class SiteLimits:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """How one platform fares against a workload's target within the site's limits.
+
+    `meeting` is the fewest systems that meet it; otherwise `closest` is the best the limits allow (None when
+    nothing fits) and `reason` says what stands in the way when it is not only size.
+    """
+
+    platform: Platform
+    meeting: Estimate | None
+    closest: Estimate | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A platform at the size that meets a workload's target, with what it costs the site."""
 
-    estimate: TrainingEstimate
+    estimate: Estimate
     platform: Platform
     facility_power_w: float
     racks: int
@@ -85,7 +113,11 @@ def fewest_systems(
     oversubscription: float,
     pue: float,
 ) -> tuple[TrainingEstimate | None, TrainingEstimate | None]:
-    """(fewest systems meeting `target_s`, or None; the fastest estimate at `upper` systems, or None if none fits)."""
+    """(fewest systems meeting `target_s`, or None; the fastest estimate at `upper` systems, or None if none fits).
+
+    `upper` is capped at the systems one step can use (wafers: one sequence each).
+    """
+    upper = min(upper, useful_systems(workload, platform) or upper)
     best_at_upper = _try(workload, platform, upper, calibration, oversubscription, pue)
     if best_at_upper is None or _time(best_at_upper) > target_s:
         return None, best_at_upper
@@ -124,7 +156,7 @@ def site_cost(platform: Platform, systems: int, limits: SiteLimits) -> tuple[flo
     )
 
 
-def candidate(estimate: TrainingEstimate, platform: Platform, limits: SiteLimits) -> Candidate:
+def candidate(estimate: Estimate, platform: Platform, limits: SiteLimits) -> Candidate:
     """What `estimate`'s systems cost the site."""
     power, racks, capex = site_cost(platform, estimate.systems, limits)
     return Candidate(estimate=estimate, platform=platform, facility_power_w=power, racks=racks, capex_usd=capex)
