@@ -295,7 +295,10 @@ def _size(req: InferenceRequest, platform: Platform, tp: int | None, target: flo
     else:
         fastest = run(req.concurrency)  # one stream per replica: the fastest these streams can go
         if fastest is None or fastest.aggregate_tokens_per_s < target:
-            return f"{req.concurrency} streams cannot reach {target:g} tokens/s even with a replica each: allow more"
+            return (
+                f"{req.concurrency} streams cannot reach {target:g} tokens/s even with a replica each "
+                "(raise target.concurrency)"
+            )
         low, high = 1, req.concurrency
         while low < high:  # aggregate grows with replicas as each replica's batch shrinks
             mid = (low + high) // 2
