@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 from refarch.catalog import Catalog
-from refarch.catalog_models import Accelerator, Server, Switch, System
+from refarch.catalog_models import Server, Switch, System
 from refarch.perf.calibration_file import Calibration, default_calibration
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.target import Candidate
@@ -86,7 +87,7 @@ def _fixed_allocations(spec: Spec, catalog: Catalog, sizing: Sizing) -> dict[str
         if workload.target is None:
             system = catalog.get(str(workload.platform), System, spec.where("workloads", index, "platform"))
             sizing.systems[system.id] = system
-            allocations[workload.name] = _fixed_allocation(workload, system, catalog, sizing)
+            allocations[workload.name] = _fixed_allocation(workload, system, sizing)
     return allocations
 
 
@@ -96,20 +97,9 @@ def _target_allocation(
     picked = choice.chosen[workload.name]
     system = catalog.get(picked.platform.system_id, System)
     sizing.systems[system.id] = system
-    systems = picked.estimate.systems
     met = target_note(picked.estimate, system.name, workload)
-    return ComputeAllocation(
-        workload=workload.name,
-        workload_type=workload.workload_type,
-        platform=system.id,
-        platform_name=system.name,
-        accelerator=system.accelerator,
-        accelerators_per_system=system.accelerators,
-        systems=systems,
-        accelerators=systems * system.accelerators,
-        sizing="target",
-        sizing_note=f"target: {met}; {choice.considered[workload.name]}",
-    )
+    note = f"target: {met}; {choice.considered[workload.name]}"
+    return _allocation(workload.name, workload.workload_type, system, picked.estimate.systems, "target", note)
 
 
 def _estimate(
@@ -135,8 +125,7 @@ def _estimate(
                 sizing.assumptions.append(note)
 
 
-def _fixed_allocation(workload: WorkloadSpec, system: System, catalog: Catalog, sizing: Sizing) -> ComputeAllocation:
-    accelerator = catalog.get(system.accelerator, Accelerator)
+def _fixed_allocation(workload: WorkloadSpec, system: System, sizing: Sizing) -> ComputeAllocation:
     if workload.systems is not None:
         systems = workload.systems
         note = f"fixed: {systems} systems given in the spec"
@@ -155,16 +144,28 @@ def _fixed_allocation(workload: WorkloadSpec, system: System, catalog: Catalog, 
                     source="spec and catalog",
                 )
             )
+    return _allocation(workload.name, workload.type, system, systems, "fixed", note)
+
+
+def _allocation(
+    name: str,
+    workload_type: Literal["training", "inference"],
+    system: System,
+    systems: int,
+    sizing: Literal["fixed", "target"],
+    note: str,
+) -> ComputeAllocation:
+    """`systems` whole systems of `system` for workload `name`, with how the count was decided."""
     return ComputeAllocation(
-        workload=workload.name,
-        workload_type=workload.type,
+        workload=name,
+        workload_type=workload_type,
         platform=system.id,
         platform_name=system.name,
-        accelerator=accelerator.id,
+        accelerator=system.accelerator,
         accelerators_per_system=system.accelerators,
         systems=systems,
         accelerators=systems * system.accelerators,
-        sizing="fixed",
+        sizing=sizing,
         sizing_note=note,
     )
 

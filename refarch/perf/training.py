@@ -41,18 +41,10 @@ class Efficiency:
     comm_exposed: float
     dp_overlap: float
     gemm_half_width: float = 0.0
-    fp8_gemm: float = 1.0
-    attention: float = 1.0
 
-    def gemm_fraction(self, width: float, precision: str) -> float:
-        """Fraction of the precision's peak for matrices `width` wide per accelerator: narrow shards fill the GPU
-        less well, and FP8 matrix multiplies reach a smaller share of their (doubled) peak than BF16 ones."""
-        scale = self.fp8_gemm if precision == "fp8" else 1.0
-        return self.gemm * scale * width / (width + self.gemm_half_width)
-
-    def attention_fraction(self) -> float:
-        """Fraction of the 16-bit peak that attention reaches (its own kernels, 16-bit even in FP8 recipes)."""
-        return self.gemm * self.attention
+    def gemm_fraction(self, width: float) -> float:
+        """Fraction of peak for matrices `width` wide per accelerator: narrow shards fill the GPU less well."""
+        return self.gemm * width / (width + self.gemm_half_width)
 
 
 # Parameters fitted once for all families (the per-family ones are `gemm` and `comm_exposed`).
@@ -120,8 +112,9 @@ def step_time(job: TrainingJob, platform: Platform, layout: Layout, efficiency: 
         per_gpu_tokens
         * passes
         * (
-            linear_flops / (peak * efficiency.gemm_fraction(shape.hidden / layout.tp, job.precision))
-            + attention_flops / (platform.peak_flops("bf16") * efficiency.attention_fraction())
+            linear_flops / (peak * efficiency.gemm_fraction(shape.hidden / layout.tp))
+            # Attention kernels run in 16 bits even in FP8 recipes (Transformer Engine keeps them in BF16).
+            + attention_flops / (platform.peak_flops("bf16") * efficiency.gemm)
         )
     )
     activation_bytes = ACTIVATION_BYTES_PER_HIDDEN * shape.hidden * per_gpu_tokens * stage_layers(shape, layout)

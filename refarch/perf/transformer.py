@@ -160,7 +160,7 @@ def training_memory(shape: ModelShape, layout: Layout) -> MemoryBreakdown:
     # the rest during backward, one layer at a time (its working set is `per_layer`).
     kept = layers * in_flight * per_layer
     rebuilt = kept * 2 / ACTIVATION_BYTES_PER_HIDDEN + per_layer
-    stored = (1 - layout.recompute) * kept + layout.recompute * rebuilt if layout.recompute else kept
+    stored = (1 - layout.recompute) * kept + layout.recompute * rebuilt
     tokens = layout.micro_batch * shape.seq_len / layout.cp
     return MemoryBreakdown(
         weights=BYTES_PER_PARAM["weights"] * params / weights_shard,
