@@ -108,3 +108,25 @@ def test_two_runs_are_byte_identical(example: Path, tmp_path: Path) -> None:
     assert any(n.startswith("diagrams/") and n.endswith(".svg") for n in names)
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
+def test_summary_reports_every_performance_estimate(plans: dict[str, Plan], example: str, tmp_path: Path) -> None:
+    plan = plans[example]
+    summary = (render(plan, tmp_path / "bundle") / "summary.md").read_text()
+    assert ("## Performance" in summary) == bool(plan.performance)
+    for record in plan.performance:
+        row = next(
+            line for line in summary.splitlines() if line.startswith(f"| {record.workload} | `{record.platform}`")
+        )
+        if record.kind == "training":
+            assert (
+                f"{record.tokens_per_second:,.0f} ({record.confidence_low:,.0f}-{record.confidence_high:,.0f})" in row
+            )
+            assert f"{record.mfu * 100:.1f}%" in row
+            if record.time_to_train_s is not None:
+                assert f"{record.time_to_train_s / 86400:,.1f} days" in row
+        else:
+            assert f"{record.output_tokens_per_second:,.0f}" in row
+            assert f"{record.ttft_s:.3f} s" in row
+        assert record.calibrated_on in summary
