@@ -4,6 +4,9 @@ Library API, one function per pipeline stage:
 
     spec = load_spec(path); catalog = load_catalog(); sizing = size(spec, catalog)
     plan = solve(spec, catalog, sizing); render(plan, outdir)
+
+or, with target-sized compute re-sized when the whole design overruns the site's limits,
+`plan = plan_spec(spec, catalog)`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ __version__ = "0.1.0"
 
 from refarch.catalog import Catalog, load_catalog
 from refarch.errors import RefarchError
+from refarch.pipeline import plan_spec
 from refarch.plan import Plan
 from refarch.render import render
 from refarch.sizing import size
@@ -27,6 +31,7 @@ __all__ = [
     "load_catalog",
     "load_spec",
     "render",
+    "plan_spec",
     "size",
     "solve",
 ]

@@ -22,11 +22,11 @@ from refarch.catalog import load_catalog
 from refarch.errors import RefarchError
 from refarch.estimate_cli import compare_command, estimate_command
 from refarch.perf_cli import CalibrationOption, calibrate_command, perf_app, resolve_calibration
+from refarch.pipeline import plan_spec
 from refarch.plan import Plan
 from refarch.render import render
 from refarch.schemas import catalog_schema, plan_schema, spec_schema
 from refarch.sizing import size
-from refarch.solve import solve
 from refarch.spec import load_spec
 
 __all__ = ["app", "main"]
@@ -88,10 +88,8 @@ def plan(
     with err.status("loading spec and catalog"):
         workload = load_spec(spec)
         hardware = load_catalog(catalog or [])
-    with err.status("sizing compute"):
-        sizing = size(workload, hardware, resolve_calibration(calibration))
-    with err.status("solving racks, power and cooling (CP-SAT)"):
-        result = solve(workload, hardware, sizing)
+    with err.status("sizing compute, solving racks, networks, power and cooling (CP-SAT)"):
+        result = plan_spec(workload, hardware, resolve_calibration(calibration))
     target = output or Path("bundles") / workload.metadata.name
     with err.status("rendering bundle"):
         written = render(result, target, force=force, template_dirs=templates or [])

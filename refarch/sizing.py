@@ -15,7 +15,7 @@ from refarch.catalog import Catalog
 from refarch.catalog_models import Server, Switch, System
 from refarch.perf.calibration_file import Calibration, default_calibration
 from refarch.perf.platform import platform_from_catalog
-from refarch.perf.target import Candidate
+from refarch.perf.target import Candidate, Reservation
 from refarch.plan import Assumption, ComputeAllocation, WorkloadEstimate, WorkloadPlan
 from refarch.spec import Spec, WorkloadSpec
 from refarch.target_sizing import (
@@ -54,8 +54,13 @@ class Sizing:
     warnings: list[str] = field(default_factory=list)
 
 
-def size(spec: Spec, catalog: Catalog, calibration: Calibration | None = None) -> Sizing:
+def size(
+    spec: Spec, catalog: Catalog, calibration: Calibration | None = None, reserved: Reservation | None = None
+) -> Sizing:
     """Resolve every workload's model and compute, and estimate its performance.
+
+    `reserved` is site capacity target sizing leaves for what the design adds beyond the systems
+    (refarch.pipeline measures it on a first design that went over the site's limits).
 
     Raises:
         CatalogError: a `platform`, `model.preset` or `network.switch` id is unknown or of the wrong kind.
@@ -71,7 +76,9 @@ def size(spec: Spec, catalog: Catalog, calibration: Calibration | None = None) -
     fixed: dict[str, int] = {}
     for allocation in allocations.values():
         fixed[allocation.platform] = fixed.get(allocation.platform, 0) + allocation.systems
-    choice = choose_platforms(spec, catalog, workloads, calibration, site_limits(spec, catalog, fixed))
+    choice = choose_platforms(spec, catalog, workloads, calibration, site_limits(spec, catalog, fixed, reserved))
+    if reserved:
+        sizing.assumptions.append(_reservation_assumption(reserved))
     for workload in workloads:
         if workload.name in choice.chosen:
             allocations[workload.name] = _target_allocation(workload, choice, catalog, sizing)
@@ -79,6 +86,19 @@ def size(spec: Spec, catalog: Catalog, calibration: Calibration | None = None) -
     _estimate(sizing, spec, catalog, calibration, choice.chosen)
     _add_support_servers(sizing, catalog)
     return sizing
+
+
+def _reservation_assumption(reserved: Reservation) -> Assumption:
+    return Assumption(
+        id="target-sizing-reservation",
+        text=(
+            f"Target sizing held back {reserved.words()} of the site's limits for the fabrics, management, storage "
+            "network, support servers and network racks, measured on a first design whose systems alone fitted "
+            "but whose whole did not."
+        ),
+        confidence="derived",
+        source="refarch: a previous design round of this spec",
+    )
 
 
 def _fixed_allocations(spec: Spec, catalog: Catalog, sizing: Sizing) -> dict[str, ComputeAllocation]:

@@ -33,7 +33,7 @@ from refarch.sizing import Sizing
 from refarch.spec import Spec
 from refarch.spec_defaults import default_assumptions
 
-__all__ = ["solve"]
+__all__ = ["check_site_limits", "design", "solve"]
 
 HOURS_PER_YEAR = 8760
 
@@ -44,6 +44,29 @@ def solve(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
     Raises:
         InfeasibleError: a rack, fabric, cable reach, power, cooling, rack-count or budget limit cannot be met
             (names which, by how much).
+    """
+    plan = design(spec, catalog, sizing)
+    check_site_limits(spec, plan)
+    return plan
+
+
+def check_site_limits(spec: Spec, plan: Plan) -> None:
+    """Raise when `plan` needs more racks, facility power or money than the site allows.
+
+    Raises:
+        InfeasibleError: the first limit exceeded, by how much.
+    """
+    _check_max_racks(spec, len(plan.racks))
+    check_power_budget(spec, plan.power.facility_power_kw * 1000)
+    _check_budget(spec, plan.summary.capex_usd)
+
+
+def design(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
+    """Lay out racks, fabrics, cabling, power, cooling and the BOM for `sizing`, without the site-wide limits
+    (rack count, power budget, budget), so that a design over them can still be measured.
+
+    Raises:
+        InfeasibleError: a rack, fabric, cable reach, power or cooling limit cannot be met.
     """
     network, network_notes = choose_network(spec, catalog, list(sizing.systems.values()))
     chooser = MediaChooser(catalog)
@@ -67,14 +90,11 @@ def solve(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
     optics = optics_power_w(catalog, all_runs, switches)
     racks = rack_plans(spec, host_layout, 1, pdu.id, optics, warnings, per_row)
     racks += rack_plans(spec, networks.layout, len(racks) + 1, pdu.id, optics, warnings, per_row)
-    _check_max_racks(spec, len(racks))
     cooling = cooling_plan([RackCooling(r.cooling, r.air_heat_kw * 1000, r.liquid_heat_kw * 1000) for r in racks])
     power = _power_plan(spec, sizing, racks)
-    check_power_budget(spec, power.facility_power_kw * 1000)
     items = [*fabrics.hosts, *networks.items]
     bom = bom_lines(catalog, _quantities(items, racks, host_layout, pdu.id, part_quantities(catalog, all_runs)))
     capex = round(sum(line.extended_price_usd for line in bom), 2)
-    _check_budget(spec, capex)
     assumptions = [
         *sizing.assumptions, *default_assumptions(spec), *preset_assumptions(), *network_notes,
         *networks.assumptions, *cabling_notes(geometry),

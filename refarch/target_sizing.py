@@ -30,6 +30,7 @@ from refarch.perf.target import (
     Candidate,
     Estimate,
     Outcome,
+    Reservation,
     SiteLimits,
     candidate,
     choose_candidates,
@@ -43,6 +44,7 @@ from refarch.spec import Spec
 __all__ = [
     "TargetChoice",
     "choose_platforms",
+    "compute_cost",
     "fixed_estimate",
     "performance_record",
     "platform_outcome",
@@ -112,9 +114,33 @@ def target_note(estimate: Estimate, system_name: str, workload: WorkloadPlan) ->
     return f"the fewest {system_name} systems that train in time ({days:.1f} days estimated, with goodput)"
 
 
-def site_limits(spec: Spec, catalog: Catalog, fixed_systems: dict[str, int]) -> SiteLimits:
-    """The site's limits less what the fixed-size workloads already take (costed as candidates are)."""
-    site = SiteLimits(
+def site_limits(
+    spec: Spec, catalog: Catalog, fixed_systems: dict[str, int], reserved: Reservation | None = None
+) -> SiteLimits:
+    """The site's limits less what the fixed-size workloads already take (costed as candidates are) and less
+    `reserved` for what the design adds beyond its systems."""
+    site = _site(spec)
+    reserved = reserved or Reservation()
+    used_power, used_racks, used_money = _cost(site, catalog, fixed_systems)
+    power = None if site.power_w is None else site.power_w - used_power - reserved.power_w
+    racks = None if site.racks is None else site.racks - used_racks - reserved.racks
+    money = None if site.budget_usd is None else site.budget_usd - used_money - reserved.usd
+    return replace(site, power_w=power, racks=racks, budget_usd=money)
+
+
+def compute_cost(spec: Spec, catalog: Catalog, systems: dict[str, int]) -> tuple[float, int, float]:
+    """(facility power in W, racks, capital cost in USD) of `systems` (count per platform), costed as target
+    sizing costs its candidates: the systems only, nothing the design adds around them."""
+    return _cost(_site(spec), catalog, systems)
+
+
+def _cost(site: SiteLimits, catalog: Catalog, systems: dict[str, int]) -> tuple[float, int, float]:
+    costs = [site_cost(platform_from_catalog(catalog, system_id), n, site) for system_id, n in sorted(systems.items())]
+    return sum(c[0] for c in costs), sum(c[1] for c in costs), sum(c[2] for c in costs)
+
+
+def _site(spec: Spec) -> SiteLimits:
+    return SiteLimits(
         power_w=spec.site.power_budget,
         racks=spec.site.max_racks,
         budget_usd=spec.budget,
@@ -122,13 +148,6 @@ def site_limits(spec: Spec, catalog: Catalog, fixed_systems: dict[str, int]) -> 
         rack_power_w=spec.site.rack_power_limit,
         rack_height_u=spec.site.rack_height,
     )
-    power, racks, money = site.power_w, site.racks, site.budget_usd
-    for system_id, count in fixed_systems.items():
-        used_power, used_racks, used_money = site_cost(platform_from_catalog(catalog, system_id), count, site)
-        power = None if power is None else power - used_power
-        racks = None if racks is None else racks - used_racks
-        money = None if money is None else money - used_money
-    return replace(site, power_w=power, racks=racks, budget_usd=money)
 
 
 def choose_platforms(

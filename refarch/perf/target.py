@@ -25,6 +25,7 @@ __all__ = [
     "Candidate",
     "Estimate",
     "Outcome",
+    "Reservation",
     "SiteLimits",
     "candidate",
     "choose_candidates",
@@ -51,6 +52,31 @@ class SiteLimits:
     pue: float
     rack_power_w: float | None
     rack_height_u: int
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Site capacity held back from target-sized compute for what a design adds beyond its systems (fabric,
+    storage and management switches, support servers, network racks, optics, cables)."""
+
+    power_w: float = 0.0
+    racks: int = 0
+    usd: float = 0.0
+
+    def __bool__(self) -> bool:
+        return bool(self.power_w or self.racks or self.usd)
+
+    def covers(self, other: Reservation) -> bool:
+        """Whether this reservation holds at least as much of everything as `other`."""
+        return self.power_w >= other.power_w and self.racks >= other.racks and self.usd >= other.usd
+
+    def merged(self, other: Reservation) -> Reservation:
+        """The larger of the two in each resource, so that repeated rounds only ever reserve more."""
+        return Reservation(max(self.power_w, other.power_w), max(self.racks, other.racks), max(self.usd, other.usd))
+
+    def words(self) -> str:
+        """The reservation for messages and assumptions."""
+        return f"{self.power_w / 1e3:,.1f} kW facility power, {self.racks} racks and ${self.usd:,.0f}"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,85 @@
+"""Target sizing leaves room for what the design adds beyond its systems (refarch.pipeline).
+
+The example's 30-day target is sized under power budgets just below what its first design draws, where sizing by
+systems alone picks that design again, and far below, where nothing fits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from refarch import load_spec, plan_spec, size, solve
+from refarch.catalog import Catalog
+from refarch.errors import InfeasibleError
+from refarch.pipeline import overhead
+from refarch.plan import Plan
+from refarch.target_sizing import compute_cost
+
+from .conftest import REPO
+
+EXAMPLE = REPO / "examples" / "train-70b-in-30-days.yaml"
+
+
+def _with_budget(write_spec: Callable[[str, str], Path], megawatts: float, name: str) -> Path:
+    text = re.sub(r"power_budget: [^#\n]*", f"power_budget: {megawatts:.6f} MW ", EXAMPLE.read_text())
+    return write_spec(text, name)
+
+
+@pytest.fixture(scope="module")
+def unconstrained(catalog: Catalog) -> Plan:
+    return plan_spec(load_spec(EXAMPLE), catalog)
+
+
+def _systems(plan: Plan) -> dict[str, int]:
+    return {a.platform: a.systems for a in plan.compute}
+
+
+def test_overhead_is_what_the_design_adds_beyond_its_systems(unconstrained: Plan, catalog: Catalog) -> None:
+    spec = load_spec(EXAMPLE)
+    extra = overhead(spec, catalog, unconstrained)
+    power_w, racks, usd = compute_cost(spec, catalog, _systems(unconstrained))
+    assert extra.power_w > 0 and extra.usd > 0  # switches, optics and management are never free
+    assert power_w + extra.power_w == pytest.approx(unconstrained.power.facility_power_kw * 1000)
+    assert racks + extra.racks == len(unconstrained.racks)
+    assert usd + extra.usd == pytest.approx(unconstrained.summary.capex_usd)
+
+
+def test_a_budget_the_systems_fit_but_the_design_does_not_is_met_by_resizing(
+    unconstrained: Plan, catalog: Catalog, write_spec: Callable[[str, str], Path]
+) -> None:
+    spec = load_spec(EXAMPLE)
+    systems_w = compute_cost(spec, catalog, _systems(unconstrained))[0]
+    design_w = unconstrained.power.facility_power_kw * 1000
+    budget_w = design_w - 1000
+    assert systems_w < budget_w
+    tight = load_spec(_with_budget(write_spec, budget_w / 1e6, "tight.yaml"))
+    with pytest.raises(InfeasibleError, match="power budget"):
+        solve(tight, catalog, size(tight, catalog))  # systems-only sizing overruns the budget
+    plan = plan_spec(tight, catalog)
+    assert plan.power.facility_power_kw * 1000 <= budget_w
+    reservation = next(a for a in plan.assumptions if a.id == "target-sizing-reservation")
+    assert f"{(design_w - systems_w) / 1e3:,.1f} kW" in reservation.text
+    record = plan.performance[0]
+    assert record.kind == "training" and record.time_to_train_s is not None
+    assert record.time_to_train_s <= 30 * 86400
+
+
+def test_a_budget_nothing_fits_names_the_reservation(
+    unconstrained: Plan, catalog: Catalog, write_spec: Callable[[str, str], Path]
+) -> None:
+    spec = load_spec(EXAMPLE)
+    systems_w = compute_cost(spec, catalog, _systems(unconstrained))[0]
+    tight = load_spec(_with_budget(write_spec, systems_w * 1.001 / 1e6, "tighter.yaml"))
+    with pytest.raises(InfeasibleError, match=r"held back .* kW facility power") as failure:
+        plan_spec(tight, catalog)
+    assert failure.value.exit_code == 3
+
+
+def test_specs_within_their_limits_are_planned_in_one_round(unconstrained: Plan, catalog: Catalog) -> None:
+    spec = load_spec(EXAMPLE)
+    assert unconstrained == solve(spec, catalog, size(spec, catalog))
+    assert all(a.id != "target-sizing-reservation" for a in unconstrained.assumptions)
