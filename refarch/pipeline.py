@@ -13,7 +13,7 @@ from refarch.errors import InfeasibleError
 from refarch.perf.calibration_file import Calibration
 from refarch.perf.target import Reservation
 from refarch.plan import Plan
-from refarch.sizing import size
+from refarch.sizing import size, systems_per_platform
 from refarch.solve import check_site_limits, design
 from refarch.spec import Spec
 from refarch.target_sizing import compute_cost
@@ -46,10 +46,7 @@ def plan_spec(spec: Spec, catalog: Catalog, calibration: Calibration | None = No
 
 def overhead(spec: Spec, catalog: Catalog, plan: Plan) -> Reservation:
     """What `plan` needs beyond its compute systems as target sizing costs them."""
-    systems: dict[str, int] = {}
-    for allocation in plan.compute:
-        systems[allocation.platform] = systems.get(allocation.platform, 0) + allocation.systems
-    power_w, racks, usd = compute_cost(spec, catalog, systems)
+    power_w, racks, usd = compute_cost(spec, catalog, systems_per_platform(plan.compute))
     return Reservation(
         power_w=max(0.0, plan.power.facility_power_kw * 1000 - power_w),
         racks=max(0, len(plan.racks) - racks),

@@ -8,6 +8,7 @@ and size that meet it at the lowest cost within the site's limits (refarch.targe
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -28,7 +29,7 @@ from refarch.target_sizing import (
 )
 from refarch.workloads import resolve_workloads
 
-__all__ = ["Sizing", "SupportServers", "size"]
+__all__ = ["Sizing", "SupportServers", "size", "systems_per_platform"]
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,7 @@ def size(
     if spec.network.switch is not None:
         catalog.get(spec.network.switch, Switch, spec.where("network", "switch"))
     allocations = _fixed_allocations(spec, catalog, sizing)
-    fixed: dict[str, int] = {}
-    for allocation in allocations.values():
-        fixed[allocation.platform] = fixed.get(allocation.platform, 0) + allocation.systems
+    fixed = systems_per_platform(allocations.values())
     choice = choose_platforms(spec, catalog, workloads, calibration, site_limits(spec, catalog, fixed, reserved))
     if reserved:
         sizing.assumptions.append(_reservation_assumption(reserved))
@@ -86,6 +85,14 @@ def size(
     _estimate(sizing, spec, catalog, calibration, choice.chosen)
     _add_support_servers(sizing, catalog)
     return sizing
+
+
+def systems_per_platform(allocations: Iterable[ComputeAllocation]) -> dict[str, int]:
+    """Systems of each platform summed over the workloads that use it (one shared cluster)."""
+    counts: dict[str, int] = {}
+    for allocation in allocations:
+        counts[allocation.platform] = counts.get(allocation.platform, 0) + allocation.systems
+    return counts
 
 
 def _reservation_assumption(reserved: Reservation) -> Assumption:
@@ -192,9 +199,7 @@ def _allocation(
 
 def _add_support_servers(sizing: Sizing, catalog: Catalog) -> None:
     """Support servers per platform, summed over the workloads that use it (a shared cluster)."""
-    per_platform: dict[str, int] = {}
-    for allocation in sizing.allocations:
-        per_platform[allocation.platform] = per_platform.get(allocation.platform, 0) + allocation.systems
+    per_platform = systems_per_platform(sizing.allocations)
     for platform_id in sorted(per_platform):
         system = sizing.systems[platform_id]
         for role in system.support:

@@ -29,7 +29,7 @@ from refarch.power import check_power_budget, choose_pdu, feed_loss_check, usabl
 from refarch.rack_plans import rack_plans
 from refarch.racks import MountedItem, RackLayout, choose_rack, layout_racks, rack_power_limit
 from refarch.site_defaults import AISLE_M, POWER_FACTOR, RACKS_PER_ROW, preset_assumptions, racks_per_row
-from refarch.sizing import Sizing
+from refarch.sizing import Sizing, systems_per_platform
 from refarch.spec import Spec
 from refarch.spec_defaults import default_assumptions
 
@@ -136,9 +136,7 @@ def _geometry(spec: Spec, catalog: Catalog) -> CableGeometry:
 
 
 def _mounted_items(sizing: Sizing) -> list[MountedItem]:
-    per_platform: dict[str, int] = {}
-    for allocation in sizing.allocations:
-        per_platform[allocation.platform] = per_platform.get(allocation.platform, 0) + allocation.systems
+    per_platform = systems_per_platform(sizing.allocations)
     items = [_named(sizing.systems[p], n, "compute", "compute") for p, n in sorted(per_platform.items())]
     items += [_named(s.server, s.count, s.server.role, "support") for s in sizing.support if s.count]
     return items
@@ -153,9 +151,7 @@ def _power_plan(spec: Spec, sizing: Sizing, racks: list[RackPlan]) -> PowerPlan:
     it_kw = round(sum(r.it_power_kw for r in racks), 3)
     facility_kw = round(it_kw * spec.site.pue, 3)
     budget_kw = spec.site.power_budget / 1000 if spec.site.power_budget else None
-    per_platform: dict[str, int] = {}
-    for allocation in sizing.allocations:
-        per_platform[allocation.platform] = per_platform.get(allocation.platform, 0) + allocation.systems
+    per_platform = systems_per_platform(sizing.allocations)
     return PowerPlan(
         it_power_kw=it_kw,
         facility_power_kw=facility_kw,

@@ -17,6 +17,7 @@ from refarch.catalog import Catalog
 from refarch.errors import InfeasibleError
 from refarch.pipeline import overhead
 from refarch.plan import Plan
+from refarch.sizing import systems_per_platform
 from refarch.target_sizing import compute_cost
 
 from .conftest import REPO
@@ -34,14 +35,10 @@ def unconstrained(catalog: Catalog) -> Plan:
     return plan_spec(load_spec(EXAMPLE), catalog)
 
 
-def _systems(plan: Plan) -> dict[str, int]:
-    return {a.platform: a.systems for a in plan.compute}
-
-
 def test_overhead_is_what_the_design_adds_beyond_its_systems(unconstrained: Plan, catalog: Catalog) -> None:
     spec = load_spec(EXAMPLE)
     extra = overhead(spec, catalog, unconstrained)
-    power_w, racks, usd = compute_cost(spec, catalog, _systems(unconstrained))
+    power_w, racks, usd = compute_cost(spec, catalog, systems_per_platform(unconstrained.compute))
     assert extra.power_w > 0 and extra.usd > 0  # switches, optics and management are never free
     assert power_w + extra.power_w == pytest.approx(unconstrained.power.facility_power_kw * 1000)
     assert racks + extra.racks == len(unconstrained.racks)
@@ -52,7 +49,7 @@ def test_a_budget_the_systems_fit_but_the_design_does_not_is_met_by_resizing(
     unconstrained: Plan, catalog: Catalog, write_spec: Callable[[str, str], Path]
 ) -> None:
     spec = load_spec(EXAMPLE)
-    systems_w = compute_cost(spec, catalog, _systems(unconstrained))[0]
+    systems_w = compute_cost(spec, catalog, systems_per_platform(unconstrained.compute))[0]
     design_w = unconstrained.power.facility_power_kw * 1000
     budget_w = design_w - 1000
     assert systems_w < budget_w
@@ -72,7 +69,7 @@ def test_a_budget_nothing_fits_names_the_reservation(
     unconstrained: Plan, catalog: Catalog, write_spec: Callable[[str, str], Path]
 ) -> None:
     spec = load_spec(EXAMPLE)
-    systems_w = compute_cost(spec, catalog, _systems(unconstrained))[0]
+    systems_w = compute_cost(spec, catalog, systems_per_platform(unconstrained.compute))[0]
     tight = load_spec(_with_budget(write_spec, systems_w * 1.001 / 1e6, "tighter.yaml"))
     with pytest.raises(InfeasibleError, match=r"held back .* kW facility power") as failure:
         plan_spec(tight, catalog)
