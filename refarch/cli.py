@@ -84,6 +84,8 @@ def plan(
     """Size the cluster and its networks for SPEC and write the bundle.
 
     Writes plan.json, summary.md, bom.csv, cabling.csv, diagrams/ and validation/ (cable link lists).
+
+    Target workloads are sized again, leaving room for networks and support gear, if the design overruns a site limit.
     """
     with err.status("loading spec and catalog"):
         workload = load_spec(spec)
