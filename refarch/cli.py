@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from refarch import __version__
 from refarch.catalog import load_catalog
+from refarch.console import make_console
 from refarch.errors import RefarchError
 from refarch.estimate_cli import compare_command, estimate_command
 from refarch.perf_cli import CalibrationOption, calibrate_command, perf_app, resolve_calibration
@@ -44,8 +44,8 @@ app.command("calibrate")(calibrate_command)
 app.command("estimate")(estimate_command)
 app.command("compare")(compare_command)
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = make_console()
+err = make_console(stderr=True)
 
 CatalogDirs = Annotated[
     list[Path] | None,

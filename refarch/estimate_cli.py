@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from refarch.catalog import Catalog, load_catalog
+from refarch.console import make_console
 from refarch.errors import InfeasibleError, InputError, Location, NotSupportedError, OutputError
 from refarch.inference_targets import fixed_serving, inference_platforms
 from refarch.perf.calibration_file import Calibration
@@ -30,8 +30,8 @@ from refarch.workloads import resolve_workloads
 
 __all__ = ["compare_command", "estimate_command"]
 
-out = Console(highlight=False, soft_wrap=True)
-notes = Console(highlight=False, soft_wrap=True, stderr=True)
+out = make_console()
+notes = make_console(stderr=True)
 COMPARE_COLUMNS = (
     "workload", "kind", "platform", "systems", "accelerators", "racks", "it_power_kw", "facility_power_kw",
     "capex_usd", "energy_mwh", "time_to_train_days", "tokens_per_second", "mfu", "output_tokens_per_second",

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from refarch.catalog import load_catalog
+from refarch.console import make_console
 from refarch.errors import InputError, Location, OutputError
 from refarch.perf.calibration import CalibrationRun, Residual, calibrate
 from refarch.perf.calibration_file import Calibration, default_calibration, load_calibration
@@ -22,7 +22,7 @@ from refarch.perf.measurements import MeasurementSet, load_measurements, source_
 
 __all__ = ["calibrate_command", "perf_app", "reference_measurements", "resolve_calibration"]
 
-out = Console(highlight=False, soft_wrap=True)
+out = make_console()
 perf_app = typer.Typer(help="Inspect the performance model.", no_args_is_help=True)
 
 CatalogDirs = Annotated[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -9,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+import refarch.console as console
 
 from .conftest import EXAMPLES, MINIMAL_SPEC, REPO, CliResult
 
@@ -190,3 +193,20 @@ def test_output_is_identical_across_processes(tmp_path: Path) -> None:
         )  # fmt: skip
         bundles.append({str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()})
     assert bundles[0] == bundles[1]
+
+
+def test_tables_are_not_cut_to_80_columns_without_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(console, "_unattended", lambda: True)
+    assert console.make_console().width == console.UNATTENDED_WIDTH
+    monkeypatch.setattr(console, "_unattended", lambda: False)
+    monkeypatch.setenv("COLUMNS", "100")
+    assert console.make_console().width == 100  # a terminal or an explicit width keeps rich's choice
+
+
+def test_unattended_means_no_terminal_and_no_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("stdin", "stdout", "stderr"):
+        monkeypatch.setattr(sys, name, io.StringIO())
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert console._unattended()
+    monkeypatch.setenv("COLUMNS", "90")
+    assert not console._unattended()
