@@ -145,7 +145,10 @@ class Target(_Strict):
 
 
 class Parallelism(_Strict):
-    """Fixed parallel layout. Unset degrees are chosen by the performance model."""
+    """Fixed parallel layout. Unset degrees are chosen by the performance model.
+
+    Inference takes `tp` only (GPU replicas; a wafer replica spans as many wafers as its weights need).
+    """
 
     tp: PositiveInt | None = None
     pp: PositiveInt | None = None
@@ -197,6 +200,26 @@ class WorkloadSpec(_Strict):
             raise ValueError(f"{', '.join(given)} describe inference requests; training workloads do not take them")
         if self.concurrency is not None and self.target is not None:
             raise ValueError("with a target, give concurrency under 'target' (target.concurrency)")
+        if self.type == "inference":
+            self._check_inference_takes_no_training_fields()
+
+    def _check_inference_takes_no_training_fields(self) -> None:
+        """The inference model has no use for these; accepting them silently would hide a mistaken spec."""
+        fields = ("tokens", "global_batch_seqs", "global_batch_tokens")
+        training_only = [f for f in fields if getattr(self, f) is not None]
+        if training_only:
+            raise ValueError(
+                f"{', '.join(training_only)} describe training; inference workloads take "
+                "prompt_tokens, output_tokens and concurrency (or a target)"
+            )
+        layout = self.parallelism
+        degrees = [f"parallelism.{d}" for d in ("pp", "dp", "cp") if layout is not None and getattr(layout, d)]
+        if degrees:
+            raise ValueError(
+                f"{', '.join(degrees)} {'is' if len(degrees) == 1 else 'are'} not modelled for inference: a replica "
+                "is tensor parallel inside one scale-up domain (GPUs) or spans as many wafers as its weights need, and "
+                "replicas follow from the size; give parallelism.tp only"
+            )
 
     def _check_target_kind(self) -> None:
         if self.target is None:

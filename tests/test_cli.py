@@ -64,6 +64,8 @@ BAD_INPUTS = [
     ("inference-ttft-unmet", MINIMAL_SPEC.replace("type: training", "type: inference").replace("    platform: dgx-h100\n    systems: 2\n", "    target:\n      ttft_p99: 1 ms\n"),
      3, "spec.yaml:11 at 'workloads[0].target.ttft_p99'"),
     ("request-on-training", MINIMAL_SPEC.replace("systems: 2", "systems: 2\n    prompt_tokens: 100"), 2, "describe inference requests"),
+    ("training-fields-on-inference", MINIMAL_SPEC.replace("type: training", "type: inference").replace("systems: 2", "systems: 2\n    tokens: 1T"), 2, "tokens describe training"),
+    ("pipeline-on-inference", MINIMAL_SPEC.replace("type: training", "type: inference").replace("systems: 2", "systems: 2\n    parallelism: {tp: 8, pp: 2}"), 2, "parallelism.pp is not modelled for inference"),
     ("target-unmet", MINIMAL_SPEC.replace("    platform: dgx-h100\n    systems: 2\n", "    tokens: 15T\n    target:\n      time_to_train: 30 days\n") + "  power_budget: 200 kW\n",
      3, "nearest:"),
     ("target-without-tokens", MINIMAL_SPEC.replace("    platform: dgx-h100\n    systems: 2\n", "    target:\n      time_to_train: 30 days\n"),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from refarch.catalog import Catalog
-from refarch.errors import InfeasibleError, SpecError
+from refarch.errors import InfeasibleError, NotSupportedError, SpecError
 from refarch.inference_targets import inference_request
 from refarch.perf.calibration_file import default_calibration
 from refarch.perf.inference_memory import tp_options
@@ -119,4 +119,33 @@ def test_concurrency_belongs_under_the_target(write_spec: Callable[[str], Path])
         "    platform: dgx-h100\n    systems: 2\n", "    concurrency: 8\n    target:\n      ttft_p99: 1 s\n"
     )
     with pytest.raises(SpecError, match=r"target\.concurrency"):
+        load_spec(write_spec(text))
+
+
+def test_a_tensor_parallel_degree_on_a_wafer_is_refused_not_ignored(
+    catalog: Catalog, write_spec: Callable[[str], Path]
+) -> None:
+    text = FIXED_INFERENCE.replace("dgx-h100", "cs-3").replace("systems: 2", "systems: 4\n    parallelism: {tp: 2}")
+    sizing = size(load_spec(write_spec(text)), catalog)
+    assert sizing.performance == []  # a fixed-size plan is still designed, with the reason as a warning
+    assert any("no tensor parallel degree to fix" in w for w in sizing.warnings)
+    request = inference_request(load_spec(write_spec(text)), 0, sizing.workloads[0])
+    cs3 = platform_from_catalog(catalog, "cs-3")
+    with pytest.raises(NotSupportedError, match="tp 2"):
+        serve_at_size("w1", request, cs3, 4, tp=2)
+    assert serve_at_size("w1", request, cs3, 4, tp=None).accelerators == 4
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("tokens: 1T", "tokens describe training"),
+        ("global_batch_seqs: 64", "global_batch_seqs describe training"),
+        ("parallelism: {tp: 8, cp: 2}", "parallelism.cp is not modelled for inference"),
+        ("parallelism: {pp: 2, dp: 4}", "parallelism.pp, parallelism.dp are not modelled"),
+    ],
+)
+def test_inference_refuses_fields_it_would_ignore(write_spec: Callable[[str], Path], extra: str, message: str) -> None:
+    text = FIXED_INFERENCE.replace("systems: 2", f"systems: 2\n    {extra}")
+    with pytest.raises(SpecError, match=message):
         load_spec(write_spec(text))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from refarch.errors import InfeasibleError
+from refarch.errors import InfeasibleError, NotSupportedError
 from refarch.perf.inference import InferenceEstimate, InferenceRequest, inference_estimate, required_replicas
 from refarch.perf.inference_memory import tp_options, wafers_for_weights
 from refarch.perf.platform import Platform
@@ -118,6 +118,12 @@ def serve_at_size(
         InfeasibleError: the model (with its streams) fits no replica the systems can form; names the size needed.
     """
     accelerators = systems * platform.accelerators_per_system
+    if platform.wafer and tp not in (None, 1):
+        raise NotSupportedError(
+            f"{platform.system_name} holds a replica's weights in the SRAM of as many wafers as they need; there "
+            f"is no tensor parallel degree to fix (the spec gives tp {tp})",
+            hint="drop parallelism.tp for this workload",
+        )
     if not platform.wafer:
         est = inference_estimate(request, platform, accelerators=accelerators, tp=tp)
         return _wrap(name, request, platform, systems, est)
@@ -150,7 +156,9 @@ def fewest_serving_systems(
     """(fewest systems up to `upper` meeting `target` or None, the best estimate at `upper` or None, why not).
 
     Replicas are rounded up to whole systems, so the estimate at the fewest systems may leave accelerators spare.
+    A fixed `tp` shapes GPU replicas only: a wafer replica spans the wafers its weights need.
     """
+    tp = None if platform.wafer else tp
     sizing = required_replicas(request, platform, target.output_tokens_per_s, target.ttft_s, tp)
     if sizing.estimate is not None and sizing.systems is not None and sizing.systems <= upper:
         return _wrap(name, request, platform, sizing.systems, sizing.estimate), None, ""
