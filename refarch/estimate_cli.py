@@ -25,7 +25,7 @@ from refarch.perf.target import Estimate, SiteLimits, candidate
 from refarch.perf_cli import CalibrationOption, CatalogDirs, resolve_calibration
 from refarch.plan import WorkloadPlan
 from refarch.spec import Spec, load_spec
-from refarch.target_sizing import platform_outcome, site_limits, training_platforms
+from refarch.target_sizing import platform_outcome, scale_out, site_limits, training_platforms
 from refarch.workloads import resolve_workloads
 
 __all__ = ["compare_command", "estimate_command"]
@@ -74,7 +74,7 @@ def _estimate_one(
     limits: SiteLimits,
 ) -> Estimate:
     if workload.target:
-        outcome = platform_outcome(spec, index, workload, calibration, limits, platform)
+        outcome = platform_outcome(spec, catalog, index, workload, calibration, limits, platform)
         if outcome.meeting is not None:
             return outcome.meeting
         if outcome.closest is None:
@@ -87,7 +87,9 @@ def _estimate_one(
     systems = _systems_on(spec, catalog, index, platform)
     if workload.workload_type == "inference":
         return fixed_serving(spec, index, workload, platform, systems)
-    return estimate_training(workload, platform, systems, calibration, spec.network.oversubscription, spec.site.pue)
+    return estimate_training(
+        workload, platform, systems, calibration, scale_out(spec, catalog, platform), spec.site.pue
+    )
 
 
 def _systems_on(spec: Spec, catalog: Catalog, index: int, platform: Platform) -> int:

@@ -14,6 +14,7 @@ import networkx as nx
 from refarch.catalog import Catalog
 from refarch.catalog_models import Nic, Server, Switch, System
 from refarch.errors import InfeasibleError, Location
+from refarch.network_choice import choose_network
 from refarch.plan import Assumption, NetworkPlan
 from refarch.racks import MountedItem
 from refarch.spec import Spec
@@ -26,6 +27,7 @@ __all__ = [
     "FabricRequest",
     "build_fabric",
     "compute_fabrics",
+    "scalable_unit_systems",
     "storage_fabric",
 ]
 
@@ -88,7 +90,7 @@ def build_fabric(request: FabricRequest) -> FabricDesign:
     Raises:
         InfeasibleError: the switch cannot build this fabric (radix too small for three tiers, rails too many).
     """
-    breakout = max(1, request.switch.port_speed_gbps // request.endpoint_speed_gbps)
+    breakout = _breakout(request.switch, request.endpoint_speed_gbps)
     manager_links = sum(e.links for e in request.endpoints if e.role == "manager")
     instance = FatTreeInstance(
         systems=_slots(request),
@@ -161,9 +163,47 @@ def compute_fabrics(
 
 
 def _nics(catalog: Catalog, item: MountedItem, role: str = "compute") -> list[tuple[Nic, int]]:
-    device = item.device
+    return _device_nics(catalog, item.device, role)
+
+
+def _device_nics(catalog: Catalog, device: object, role: str = "compute") -> list[tuple[Nic, int]]:
     slots = device.nics if isinstance(device, System | Server) else []
     return [(catalog.get(s.nic, Nic), s.count) for s in slots if s.role == role]
+
+
+def _endpoint_speed_gbps(catalog: Catalog, system: System, planes: int) -> int:
+    """Each compute link's speed per plane (a dual-plane NIC port splits its rate over the planes)."""
+    return min(nic.port_speed_gbps for nic, _ in _device_nics(catalog, system)) // planes
+
+
+def _breakout(switch: Switch, endpoint_speed_gbps: int) -> int:
+    """Endpoint links per switch port: slower endpoints share a broken-out port."""
+    return max(1, switch.port_speed_gbps // endpoint_speed_gbps)
+
+
+def scalable_unit_systems(spec: Spec, catalog: Catalog, system: System) -> int | None:
+    """Systems in one scalable unit of the compute fabric `compute_fabrics` builds for `system`, or None.
+
+    None when the fabric has no rail-optimized units (wafer clusters are flat) or is not sized (rack-scale
+    systems). The switch is the one `choose_network` picks with `system` as the reference design, which is the
+    plan's own unless a spec mixes platforms with different reference switches and leaves network.switch unset.
+    """
+    links = sum(nic.ports * count for nic, count in _device_nics(catalog, system))
+    if system.rack_scale or links != system.accelerators:
+        return None
+    network, _ = choose_network(spec, catalog, [system])
+    switch = catalog.get(network.switch, Switch, spec.where("network", "switch"))
+    instance = FatTreeInstance(
+        systems=1,
+        rails=links,
+        radix=switch.ports,
+        oversubscription=network.oversubscription,
+        breakout=_breakout(switch, _endpoint_speed_gbps(catalog, system, network.planes)),
+    )
+    try:
+        return size_fat_tree(instance).systems_per_su
+    except FabricInfeasibleError:
+        return None  # the fabric itself fails later, with the design's own message
 
 
 def _compute_request(
@@ -178,7 +218,7 @@ def _compute_request(
     system = item.device
     assert isinstance(system, System)
     links = _link_count(catalog, item)
-    speed = min(nic.port_speed_gbps for nic, _ in _nics(catalog, item)) // network.planes
+    speed = _endpoint_speed_gbps(catalog, system, network.planes)
     rail_optimized = links == system.accelerators  # one NIC per accelerator: rails (fabric.md)
     endpoints = [Endpoint(n, links) for n in item.names]
     if not rail_optimized:  # wafer clusters: the support servers share the systems' fabric

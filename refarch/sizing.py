@@ -140,7 +140,7 @@ def _estimate(
             record, extra = record_of(estimate, workload.target), list(estimate.assumptions)
         else:
             platform = platform_from_catalog(catalog, allocation.platform)
-            found, warning = fixed_estimate(spec, index, workload, platform, allocation.systems, calibration)
+            found, warning = fixed_estimate(spec, catalog, index, workload, platform, allocation.systems, calibration)
             if found is None:
                 sizing.warnings.append(str(warning))
                 continue

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from refarch.catalog import Catalog
 from refarch.catalog_models import System
 from refarch.errors import InfeasibleError, NotSupportedError, RefarchError
+from refarch.fabrics import scalable_unit_systems
 from refarch.inference_targets import (
     covered_for_inference,
     fixed_serving,
@@ -23,7 +24,7 @@ from refarch.inference_targets import (
     unmet_inference,
 )
 from refarch.perf.calibration_file import Calibration
-from refarch.perf.estimate import TrainingEstimate, estimate_training, is_calibrated
+from refarch.perf.estimate import ScaleOut, TrainingEstimate, estimate_training, is_calibrated
 from refarch.perf.platform import Platform, platform_from_catalog
 from refarch.perf.serving import ServingEstimate
 from refarch.perf.target import (
@@ -49,6 +50,7 @@ __all__ = [
     "performance_record",
     "platform_outcome",
     "record_of",
+    "scale_out",
     "site_limits",
     "target_note",
     "training_platforms",
@@ -167,7 +169,7 @@ def choose_platforms(
             continue
         _check_target(spec, index, workload)
         platforms, skipped = _allowed_platforms(spec, catalog, index, workload, calibration)
-        outcomes = [platform_outcome(spec, index, workload, calibration, limits, p) for p in platforms]
+        outcomes = [platform_outcome(spec, catalog, index, workload, calibration, limits, p) for p in platforms]
         found = [candidate(o.meeting, o.platform, limits) for o in outcomes if o.meeting is not None]
         if not found:
             raise _unmet(spec, index, workload, outcomes, skipped)
@@ -182,7 +184,13 @@ def choose_platforms(
 
 
 def platform_outcome(
-    spec: Spec, index: int, workload: WorkloadPlan, calibration: Calibration, limits: SiteLimits, platform: Platform
+    spec: Spec,
+    catalog: Catalog,
+    index: int,
+    workload: WorkloadPlan,
+    calibration: Calibration,
+    limits: SiteLimits,
+    platform: Platform,
 ) -> Outcome:
     """The fewest systems of `platform` meeting the workload's target within `limits`, or the nearest it gets."""
     upper = max_systems(platform, limits)
@@ -190,7 +198,7 @@ def platform_outcome(
         return serving_outcome(spec, index, workload, platform, upper)
     meeting, fastest = fewest_systems(
         workload, platform, calibration, workload.target["time_to_train"], upper,
-        spec.network.oversubscription, spec.site.pue,
+        scale_out(spec, catalog, platform), spec.site.pue,
     )  # fmt: skip
     return Outcome(platform, meeting, fastest)
 
@@ -297,8 +305,20 @@ def _unmet_training(
     return text
 
 
+def scale_out(spec: Spec, catalog: Catalog, platform: Platform) -> ScaleOut:
+    """The spec's oversubscription and the scalable unit of the compute fabric `platform` would get."""
+    units = scalable_unit_systems(spec, catalog, catalog.get(platform.system_id, System))
+    return ScaleOut(spec.network.oversubscription, units)
+
+
 def fixed_estimate(
-    spec: Spec, index: int, workload: WorkloadPlan, platform: Platform, systems: int, calibration: Calibration
+    spec: Spec,
+    catalog: Catalog,
+    index: int,
+    workload: WorkloadPlan,
+    platform: Platform,
+    systems: int,
+    calibration: Calibration,
 ) -> tuple[tuple[PerformanceEstimate | InferencePerformanceEstimate, list[Assumption]] | None, str | None]:
     """A fixed-size workload's estimate and its assumptions, or why there is none (a warning)."""
     try:
@@ -307,7 +327,7 @@ def fixed_estimate(
             estimate = fixed_serving(spec, index, workload, platform, systems)
         else:
             estimate = estimate_training(
-                workload, platform, systems, calibration, spec.network.oversubscription, spec.site.pue
+                workload, platform, systems, calibration, scale_out(spec, catalog, platform), spec.site.pue
             )
     except RefarchError as exc:
         return None, f"no performance estimate for workload '{workload.name}': {exc.message}"

@@ -59,7 +59,7 @@ def test_inference_target_picks_fewer_systems_on_a_faster_platform_when_cost_all
     workloads, _ = resolve_workloads(spec, catalog)
     limits = site_limits(spec, catalog, {})
     slow, fast = (
-        platform_outcome(spec, 0, workloads[0], default_calibration(), limits, platform_from_catalog(catalog, p))
+        platform_outcome(spec, catalog, 0, workloads[0], default_calibration(), limits, platform_from_catalog(catalog, p))
         for p in ("dgx-h100", "dgx-b200")
     )
     assert slow.meeting is not None and fast.meeting is not None

@@ -14,6 +14,8 @@ from refarch import load_spec, size, solve
 from refarch.cabling import MediaChooser, part_quantities
 from refarch.cabling_export import cabling_csv, p2p_csv
 from refarch.catalog import Catalog
+from refarch.catalog_models import System
+from refarch.fabrics import scalable_unit_systems
 from refarch.plan import Plan
 
 from .conftest import REPO, CliResult
@@ -176,3 +178,26 @@ def test_fabric_options_out_of_range_are_named(
     code, _, err = run_cli("plan", _spec(tmp_path, "dgx-h100", 4, network), "-o", tmp_path / "out")
     assert code == 2
     assert fragment in err and "spec.yaml" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("platform", "network"),
+    [
+        ("dgx-h100", ""),
+        ("dgx-h100", "network: {oversubscription: '2:1'}\n"),
+        ("dgx-b300", "network: {compute: roce, switch: sn5600, planes: 2, oversubscription: '3:1'}\n"),
+        ("mi300x-8gpu", "network: {compute: roce, oversubscription: '2:1'}\n"),
+    ],
+)
+def test_estimates_see_the_scalable_unit_the_plan_builds(
+    catalog: Catalog, tmp_path: Path, platform: str, network: str
+) -> None:
+    path = _spec(tmp_path, platform, 80, network)
+    plan = _plan(path, catalog)
+    system = catalog.get(platform, System)
+    assert scalable_unit_systems(load_spec(path), catalog, system) == plan.fabrics["compute"].systems_per_su
+    notes = {a.id: a.text for a in plan.assumptions}
+    if plan.network.oversubscription > 1:  # the estimate says which traffic the oversubscription slows
+        assert f"{plan.fabrics['compute'].systems_per_su} systems" in notes[f"perf-scale-out-{platform}"]
+    else:
+        assert f"perf-scale-out-{platform}" not in notes

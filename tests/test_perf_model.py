@@ -18,7 +18,7 @@ from refarch.perf.search import (
     feasible_layouts,
     usable_bytes,
 )
-from refarch.perf.training import TrainingJob, step_time
+from refarch.perf.training import StepTime, TrainingJob, step_time
 from refarch.perf.transformer import Layout, model_flops_per_token, stage_layers, training_memory
 from refarch.plan import ModelShape
 from refarch.workloads import preset_shape
@@ -87,6 +87,24 @@ def test_more_bandwidth_never_slows_a_step(catalog: Catalog) -> None:
     slow = step_time(job, h100(catalog), layout, efficiency).step_s
     faster = dataclasses.replace(h100(catalog), network_gbps=100.0, memory_bandwidth_tbps=6.7)
     assert step_time(job, faster, layout, efficiency).step_s < slow
+
+
+def test_oversubscription_slows_only_traffic_that_leaves_a_scalable_unit(catalog: Catalog) -> None:
+    efficiency, _ = default_calibration().efficiency("hopper")
+    layout = Layout(tp=8, pp=4, dp=8, cp=2)  # model-parallel groups of 64 GPUs, data parallel over all 512
+
+    def step(oversubscription: float, unit: int) -> StepTime:
+        job = TrainingJob(shape(catalog, "llama3-70b"), 512, "bf16", oversubscription, unit)
+        return step_time(job, h100(catalog), layout, efficiency)
+
+    non_blocking, unknown = step(1.0, 0), step(2.0, 0)
+    whole_job_in_one_unit, split = step(2.0, 512), step(2.0, 256)
+    assert whole_job_in_one_unit == non_blocking  # same-rail peers under one leaf never use its uplinks
+    assert unknown.step_s > non_blocking.step_s  # no unit known: every scale-out byte is oversubscribed
+    # Units of 256 hold the 64-GPU pipeline and context groups but not the 512-GPU data-parallel one.
+    assert split.comm_s == non_blocking.comm_s and split.bubble_s == non_blocking.bubble_s
+    assert split.dp_exposed_s > non_blocking.dp_exposed_s
+    assert non_blocking.step_s < split.step_s < unknown.step_s
 
 
 def test_search_respects_memory_and_fixed_degrees(catalog: Catalog) -> None:

@@ -23,6 +23,7 @@ from refarch.plan import Assumption, WorkloadPlan
 
 __all__ = [
     "DEFAULT_GLOBAL_BATCH_SEQS",
+    "ScaleOut",
     "TrainingEstimate",
     "estimate_training",
     "fit_accelerators",
@@ -42,6 +43,39 @@ _WAFER_NOTE = Assumption(
     confidence="estimate",
     source="refarch estimate",
 )
+
+
+@dataclass(frozen=True)
+class ScaleOut:
+    """The compute fabric as the estimate sees it: the leaves' downlink:uplink oversubscription, and the systems of
+    one rail-optimized scalable unit (None when the fabric has none or is not sized)."""
+
+    oversubscription: float = 1.0
+    unit_systems: int | None = None
+
+    def note(self, platform: Platform) -> Assumption | None:
+        """What the estimate assumed of the fabric; None for a non-blocking one (nothing to assume)."""
+        if self.oversubscription <= 1.0 or platform.wafer:
+            return None
+        ratio = f"{self.oversubscription:g}:1"
+        if self.unit_systems is None:
+            text = (
+                f"The compute fabric of {platform.system_id} has no scalable units in this plan, so the leaves' "
+                f"{ratio} oversubscription slows all of its scale-out traffic (an upper bound on the slowdown)."
+            )
+        else:
+            text = (
+                f"Scale-out traffic of {platform.system_id} runs at the NICs' full rate inside one scalable unit "
+                f"({self.unit_systems} systems, whose NIC i shares leaf i) and at 1/{self.oversubscription:g} of it "
+                f"between units, through the leaves' {ratio} oversubscribed uplinks (spines and cores are "
+                "non-blocking)."
+            )
+        return Assumption(
+            id=f"perf-scale-out-{platform.system_id}",
+            text=text,
+            confidence="estimate",
+            source="refarch performance model; rail-optimized units of the compute fabric (fabric.md)",
+        )
 
 
 @dataclass(frozen=True)
@@ -108,7 +142,9 @@ class TrainingEstimate:
         }
 
 
-def _job(workload: WorkloadPlan, oversubscription: float) -> tuple[TrainingJob, list[Assumption]]:
+def _job(
+    workload: WorkloadPlan, platform: Platform, scale_out: ScaleOut = ScaleOut()
+) -> tuple[TrainingJob, list[Assumption]]:
     notes: list[Assumption] = []
     batch = workload.global_batch_seqs
     if batch is None:
@@ -121,7 +157,11 @@ def _job(workload: WorkloadPlan, oversubscription: float) -> tuple[TrainingJob, 
                 source="refarch default",
             )
         )
-    return TrainingJob(workload.model, max(1, round(batch)), workload.precision, oversubscription), notes
+    unit_accelerators = (scale_out.unit_systems or 0) * platform.accelerators_per_system
+    job = TrainingJob(
+        workload.model, max(1, round(batch)), workload.precision, scale_out.oversubscription, unit_accelerators
+    )
+    return job, notes
 
 
 def _limits(workload: WorkloadPlan) -> LayoutLimits:
@@ -145,12 +185,12 @@ def useful_systems(workload: WorkloadPlan, platform: Platform) -> int | None:
 
     Wafers train data parallel only, so one sequence per system is the limit.
     """
-    return _job(workload, 1.0)[0].global_batch_seqs if platform.wafer else None
+    return _job(workload, platform)[0].global_batch_seqs if platform.wafer else None
 
 
 def fit_accelerators(workload: WorkloadPlan, platform: Platform, calibration: Calibration, limit: int) -> int | None:
     """The fewest whole systems' accelerators (up to `limit`) on which some layout fits in memory, or None."""
-    job, _ = _job(workload, 1.0)
+    job, _ = _job(workload, platform)
     efficiency, _ = calibration.efficiency(platform.family)
     systems = 1
     while systems * platform.accelerators_per_system <= limit:
@@ -165,7 +205,7 @@ def estimate_training(
     platform: Platform,
     systems: int,
     calibration: Calibration,
-    oversubscription: float = 1.0,
+    scale_out: ScaleOut = ScaleOut(),
     pue: float = 1.3,
 ) -> TrainingEstimate:
     """Estimate `workload` trained on `systems` x `platform` (GPU or wafer-scale).
@@ -181,7 +221,9 @@ def estimate_training(
             f"{platform.system_name} has no {workload.precision} peak in the catalog",
             hint="use precision bf16 or a platform that supports it",
         )
-    job, notes = _job(workload, oversubscription)
+    job, notes = _job(workload, platform, scale_out)
+    fabric_note = scale_out.note(platform)
+    notes += [fabric_note] if fabric_note else []
     if platform.wafer:
         return _wafer_record(workload, platform, systems, job, pue, tuple(notes))
     efficiency, _ = calibration.efficiency(platform.family)

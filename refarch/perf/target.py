@@ -16,7 +16,7 @@ from ortools.sat.python import cp_model
 
 from refarch.errors import InfeasibleError, RefarchError
 from refarch.perf.calibration_file import Calibration
-from refarch.perf.estimate import TrainingEstimate, estimate_training, useful_systems
+from refarch.perf.estimate import ScaleOut, TrainingEstimate, estimate_training, useful_systems
 from refarch.perf.platform import Platform
 from refarch.perf.serving import ServingEstimate
 from refarch.plan import WorkloadPlan
@@ -136,7 +136,7 @@ def fewest_systems(
     calibration: Calibration,
     target_s: float,
     upper: int,
-    oversubscription: float,
+    scale_out: ScaleOut,
     pue: float,
 ) -> tuple[TrainingEstimate | None, TrainingEstimate | None]:
     """(fewest systems meeting `target_s`, or None; the fastest estimate at `upper` systems, or None if none fits).
@@ -144,13 +144,13 @@ def fewest_systems(
     `upper` is capped at the systems one step can use (wafers: one sequence each).
     """
     upper = min(upper, useful_systems(workload, platform) or upper)
-    best_at_upper = _try(workload, platform, upper, calibration, oversubscription, pue)
+    best_at_upper = _try(workload, platform, upper, calibration, scale_out, pue)
     if best_at_upper is None or _time(best_at_upper) > target_s:
         return None, best_at_upper
     low, high, found = 1, upper, best_at_upper
     while low < high:
         middle = (low + high) // 2
-        estimate = _try(workload, platform, middle, calibration, oversubscription, pue)
+        estimate = _try(workload, platform, middle, calibration, scale_out, pue)
         if estimate is not None and _time(estimate) <= target_s:
             high, found = middle, estimate
         else:
@@ -163,12 +163,12 @@ def _time(estimate: TrainingEstimate) -> float:
 
 
 def _try(
-    workload: WorkloadPlan, platform: Platform, systems: int, calibration: Calibration, oversub: float, pue: float
+    workload: WorkloadPlan, platform: Platform, systems: int, calibration: Calibration, scale_out: ScaleOut, pue: float
 ) -> TrainingEstimate | None:
     if systems < 1:
         return None
     try:
-        return estimate_training(workload, platform, systems, calibration, oversub, pue)
+        return estimate_training(workload, platform, systems, calibration, scale_out, pue)
     except RefarchError:
         return None
 

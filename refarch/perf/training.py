@@ -53,12 +53,19 @@ SHARED_PARAMETERS = ("memory_traffic", "dp_overlap", "gemm_half_width")
 
 @dataclass(frozen=True)
 class TrainingJob:
-    """What is trained and how: model, global batch in sequences, precision and network oversubscription."""
+    """What is trained and how: model, global batch in sequences, precision, and the scale-out network's shape.
+
+    `oversubscription` is the leaves' downlink:uplink ratio. `unit_accelerators` are the accelerators of one
+    scalable unit: a rail-optimized unit puts NIC i of every system under leaf i, so scale-out traffic among them
+    (peers of the same rail) never climbs the oversubscribed uplinks. 0 when the fabric is unknown: then the
+    oversubscription slows all scale-out traffic.
+    """
 
     shape: ModelShape
     global_batch_seqs: int
     precision: str
     oversubscription: float = 1.0
+    unit_accelerators: int = 0
 
 
 @dataclass(frozen=True)
@@ -141,9 +148,12 @@ def step_time(job: TrainingJob, platform: Platform, layout: Layout, efficiency: 
 
 
 def _link_gbps(platform: Platform, group: int, job: TrainingJob) -> float:
-    """Per-accelerator bandwidth (GB/s) for a group of `group` consecutive ranks: scale-up if it fits in one domain."""
+    """Per-accelerator bandwidth (GB/s) for a group of `group` consecutive ranks: scale-up if it fits in one domain,
+    the NICs' full rate inside one scalable unit, the oversubscribed rate beyond it."""
     if group <= platform.scale_up_domain:
         return platform.scale_up_gbps
+    if group <= job.unit_accelerators:
+        return platform.network_gbps
     return platform.network_gbps / job.oversubscription
 
 
