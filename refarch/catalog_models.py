@@ -29,6 +29,8 @@ __all__ = [
 
 Confidence = Literal["primary", "secondary", "derived", "estimate"]
 CoolingMethod = Literal["air", "rdhx", "liquid"]
+WorkloadType = Literal["training", "inference"]
+WORKLOAD_TYPES: tuple[WorkloadType, ...] = ("training", "inference")
 
 
 class _Entry(BaseModel):
@@ -104,6 +106,12 @@ class SupportRole(BaseModel):
     minimum: int = Field(0, ge=0)
     confidence: Confidence
     source: str
+    serves: list[WorkloadType] = Field(
+        default_factory=lambda: list(WORKLOAD_TYPES),
+        min_length=1,
+        description="workload types that need the server; systems doing only other work get none",
+    )
+    serves_why: str = Field("", description="why the other workload types do not need the server (a sentence)")
 
 
 class System(_Mounted):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from refarch.catalog import Catalog
-from refarch.catalog_models import Server, Switch, System
+from refarch.catalog_models import Server, SupportRole, Switch, System
 from refarch.perf.calibration_file import Calibration, default_calibration
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.target import Candidate, Reservation
@@ -198,14 +198,23 @@ def _allocation(
 
 
 def _add_support_servers(sizing: Sizing, catalog: Catalog) -> None:
-    """Support servers per platform, summed over the workloads that use it (a shared cluster)."""
+    """Support servers per platform, summed over the workloads that use it (a shared cluster); a server that only
+    some workload types need (MemoryX: training) is counted on the systems doing that work."""
     per_platform = systems_per_platform(sizing.allocations)
     for platform_id in sorted(per_platform):
         system = sizing.systems[platform_id]
         for role in system.support:
             server = catalog.get(role.server, Server)
-            count = max(role.minimum, math.ceil(role.per_system * per_platform[platform_id] - 1e-9))
+            served = systems_per_platform(
+                a for a in sizing.allocations if a.platform == platform_id and a.workload_type in role.serves
+            ).get(platform_id, 0)
+            if served == 0:
+                sizing.assumptions.append(_support_left_out(role, server, system, per_platform[platform_id]))
+                continue
+            count = max(role.minimum, math.ceil(role.per_system * served - 1e-9))
             note = f"{role.per_system:g} per {system.name} (minimum {role.minimum})"
+            if served < per_platform[platform_id]:
+                note += f", for the {served} doing {' or '.join(role.serves)} work"
             sizing.support.append(SupportServers(server, count, platform_id, note))
             sizing.assumptions.append(
                 Assumption(
@@ -215,3 +224,17 @@ def _add_support_servers(sizing: Sizing, catalog: Catalog) -> None:
                     source=role.source,
                 )
             )
+
+
+def _support_left_out(role: SupportRole, server: Server, system: System, systems: int) -> Assumption:
+    """Why a support server the catalog lists for `system` is not in the plan."""
+    return Assumption(
+        id=f"support-{system.id}-{server.id}",
+        text=(
+            f"No {server.name} for the {systems} x {system.name}: they do no {' or '.join(role.serves)} work. "
+            f"{role.serves_why + ' ' if role.serves_why else ''}If they will, add {role.per_system:g} per system "
+            f"(at least {role.minimum})."
+        ),
+        confidence=role.confidence,
+        source=role.source,
+    )

@@ -59,7 +59,9 @@ def test_inference_target_picks_fewer_systems_on_a_faster_platform_when_cost_all
     workloads, _ = resolve_workloads(spec, catalog)
     limits = site_limits(spec, catalog, {})
     slow, fast = (
-        platform_outcome(spec, catalog, 0, workloads[0], default_calibration(), limits, platform_from_catalog(catalog, p))
+        platform_outcome(
+            spec, catalog, 0, workloads[0], default_calibration(), limits, platform_from_catalog(catalog, p)
+        )
         for p in ("dgx-h100", "dgx-b200")
     )
     assert slow.meeting is not None and fast.meeting is not None
@@ -149,3 +151,36 @@ def test_inference_refuses_fields_it_would_ignore(write_spec: Callable[[str], Pa
     text = FIXED_INFERENCE.replace("systems: 2", f"systems: 2\n    {extra}")
     with pytest.raises(SpecError, match=message):
         load_spec(write_spec(text))
+
+
+def _support(catalog: Catalog, path: Path) -> tuple[dict[str, int], dict[str, str]]:
+    sizing = size(load_spec(path), catalog)
+    return {s.server.id: s.count for s in sizing.support}, {a.id: a.text for a in sizing.assumptions}
+
+
+def test_wafers_that_only_serve_get_no_weight_streaming_servers(
+    catalog: Catalog, write_spec: Callable[[str], Path]
+) -> None:
+    serving = (
+        FIXED_INFERENCE.replace("llama3-8b", "llama3-70b")
+        .replace("dgx-h100", "cs-3")
+        .replace("systems: 2", "systems: 4")
+    )
+    counts, notes = _support(catalog, write_spec(serving))
+    assert "cs-memoryx-node" not in counts and "cs-swarmx-node" not in counts  # weights sit in SRAM
+    assert counts["cs-input-worker"] == 4 and counts["cs-management-server"] == 1
+    assert "they do no training work" in notes["support-cs-3-cs-memoryx-node"]
+    training = "\n".join(
+        [
+            "  - name: train",
+            "    type: training",
+            "    model: {preset: llama3-8b}",
+            "    platform: cs-3",
+            "    systems: 2",
+        ]
+    )
+    mixed = serving.replace("site:", training + "\nsite:")
+    counts, notes = _support(catalog, write_spec(mixed))
+    assert counts["cs-memoryx-node"] == 6 * 2 and counts["cs-swarmx-node"] == 2 * 2  # the training systems only
+    assert counts["cs-input-worker"] == 2 + 4  # every system
+    assert "for the 2 doing training work" in notes["support-cs-3-cs-memoryx-node"]
