@@ -33,7 +33,8 @@ __all__ = [
     "WorkloadPlan",
 ]
 
-SCHEMA_VERSION = "1.0"
+# Minor versions add fields, major versions change or remove them (history in the README's Architecture section).
+SCHEMA_VERSION = "1.1"
 
 Confidence = Literal["primary", "secondary", "derived", "estimate"]
 
