@@ -53,7 +53,7 @@ def _dgx_fabric(systems: int) -> tuple[FabricPlan, dict[str, str], FatTree]:
     endpoints.insert(tree.systems_per_su - 1, Endpoint(MANAGER, 4, "manager"))
     graph = build_fabric_graph(tree, endpoints, 64, names=FabricNames(PREFIX))
     cables = _cables(graph)
-    links = Counter(c.tier for c in cables)
+    links: Counter[str] = Counter(c.tier for c in cables)
     switches = {"leaf": tree.leaves, "spine": tree.spines} | ({"core": tree.cores} if tree.cores else {})
     fabric = FabricPlan(
         name="compute", purpose="compute", technology="infiniband", planes=1, switch_model="QM9700",

@@ -55,6 +55,7 @@ def test_wafer_example_plan_records_a_wafer_estimate(catalog: Catalog) -> None:
     assert record.time_to_train_s is not None and record.time_to_train_ideal_s is not None
     assert record.time_to_train_s > record.time_to_train_ideal_s and record.energy_mwh
     gpu = size(load_spec(TARGET_EXAMPLE), catalog).performance[0]
+    assert isinstance(gpu, PerformanceEstimate)
     wafer_band = (record.confidence_high - record.tokens_per_second) / record.tokens_per_second
     assert wafer_band > (gpu.confidence_high - gpu.tokens_per_second) / gpu.tokens_per_second
     notes = {a.id for a in sizing.assumptions}
