@@ -150,7 +150,7 @@ def compute_fabrics(
         The fabrics, the fabric-manager appliances to mount, and what the sizing assumed.
     """
     switch = catalog.get(network.switch, Switch, spec.where("network", "switch"))
-    chassis = [i for i in items if isinstance(i.device, System) and not i.rack_scale and _nics(catalog, i)]
+    chassis = [i for i in items if isinstance(i.device, System) and not i.rack_scale and _nics(catalog, i.device)]
     servers = [i for i in items if isinstance(i.device, Server) and i.device.nics]
     designs, managers, notes = [], [], []
     for item in chassis:
@@ -162,18 +162,15 @@ def compute_fabrics(
     return designs, managers, notes
 
 
-def _nics(catalog: Catalog, item: MountedItem, role: str = "compute") -> list[tuple[Nic, int]]:
-    return _device_nics(catalog, item.device, role)
-
-
-def _device_nics(catalog: Catalog, device: object, role: str = "compute") -> list[tuple[Nic, int]]:
+def _nics(catalog: Catalog, device: object, role: str = "compute") -> list[tuple[Nic, int]]:
+    """(NIC, count) of `device`'s NIC slots with `role`; devices without NICs have none."""
     slots = device.nics if isinstance(device, System | Server) else []
     return [(catalog.get(s.nic, Nic), s.count) for s in slots if s.role == role]
 
 
 def _endpoint_speed_gbps(catalog: Catalog, system: System, planes: int) -> int:
     """Each compute link's speed per plane (a dual-plane NIC port splits its rate over the planes)."""
-    return min(nic.port_speed_gbps for nic, _ in _device_nics(catalog, system)) // planes
+    return min(nic.port_speed_gbps for nic, _ in _nics(catalog, system)) // planes
 
 
 def _breakout(switch: Switch, endpoint_speed_gbps: int) -> int:
@@ -188,7 +185,7 @@ def scalable_unit_systems(spec: Spec, catalog: Catalog, system: System) -> int |
     systems). The switch is the one `choose_network` picks with `system` as the reference design, which is the
     plan's own unless a spec mixes platforms with different reference switches and leaves network.switch unset.
     """
-    links = sum(nic.ports * count for nic, count in _device_nics(catalog, system))
+    links = _link_count(catalog, system)
     if system.rack_scale or links != system.accelerators:
         return None
     network, _ = choose_network(spec, catalog, [system])
@@ -217,12 +214,12 @@ def _compute_request(
 ) -> tuple[FabricRequest, MountedItem | None]:
     system = item.device
     assert isinstance(system, System)
-    links = _link_count(catalog, item)
+    links = _link_count(catalog, system)
     speed = _endpoint_speed_gbps(catalog, system, network.planes)
     rail_optimized = links == system.accelerators  # one NIC per accelerator: rails (fabric.md)
     endpoints = [Endpoint(n, links) for n in item.names]
     if not rail_optimized:  # wafer clusters: the support servers share the systems' fabric
-        endpoints += [Endpoint(n, _link_count(catalog, s)) for s in servers for n in s.names]
+        endpoints += [Endpoint(n, _link_count(catalog, s.device)) for s in servers for n in s.names]
     manager_item = _manager_pair(catalog, name) if network.compute == "infiniband" else None
     if manager_item:
         endpoints += _manager_endpoints(catalog, manager_item, links)
@@ -241,8 +238,8 @@ def _server(item: MountedItem | None) -> Server | None:
     return item.device if item is not None and isinstance(item.device, Server) else None
 
 
-def _link_count(catalog: Catalog, item: MountedItem, role: str = "compute") -> int:
-    return sum(nic.ports * count for nic, count in _nics(catalog, item, role))
+def _link_count(catalog: Catalog, device: object, role: str = "compute") -> int:
+    return sum(nic.ports * count for nic, count in _nics(catalog, device, role))
 
 
 def _manager_pair(catalog: Catalog, fabric: str) -> MountedItem | None:
@@ -256,7 +253,7 @@ def _manager_pair(catalog: Catalog, fabric: str) -> MountedItem | None:
 
 def _manager_endpoints(catalog: Catalog, pair: MountedItem, rails: int) -> list[Endpoint]:
     """The pair shares one SU slot: the first appliance on the first rails, the second on the next ones."""
-    links = min(_link_count(catalog, pair), rails // 2)
+    links = min(_link_count(catalog, pair.device), rails // 2)
     return [
         Endpoint(name, links, "manager", first_rail=i * links, shares_slot=i > 0) for i, name in enumerate(pair.names)
     ]
@@ -266,11 +263,11 @@ def storage_fabric(
     spec: Spec, catalog: Catalog, network: NetworkPlan, items: list[MountedItem]
 ) -> tuple[FabricDesign | None, MountedItem | None, list[Assumption]]:
     """The storage fabric over the systems' storage NICs (one port per storage card, A/B leaves), at 4:3."""
-    nodes = [i for i in items if _nics(catalog, i, "storage")]
+    nodes = [i for i in items if _nics(catalog, i.device, "storage")]
     if not nodes:
         return None, None, []
-    nics = [nic for i in nodes for nic, _ in _nics(catalog, i, "storage")]
-    links = min(count for i in nodes for _, count in _nics(catalog, i, "storage"))
+    nics = [nic for i in nodes for nic, _ in _nics(catalog, i.device, "storage")]
+    links = min(count for i in nodes for _, count in _nics(catalog, i.device, "storage"))
     technology: Technology = "infiniband" if network.compute == "infiniband" else "ethernet"
     if technology not in nics[0].technology:
         technology = "ethernet"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from refarch.catalog import Catalog
-from refarch.catalog_models import Server, SupportRole, Switch, System
+from refarch.catalog_models import WORKLOAD_TYPES, Server, SupportRole, Switch, System
 from refarch.perf.calibration_file import Calibration, default_calibration
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.target import Candidate, Reservation
@@ -201,13 +201,12 @@ def _add_support_servers(sizing: Sizing, catalog: Catalog) -> None:
     """Support servers per platform, summed over the workloads that use it (a shared cluster); a server that only
     some workload types need (MemoryX: training) is counted on the systems doing that work."""
     per_platform = systems_per_platform(sizing.allocations)
+    per_type = {t: systems_per_platform(a for a in sizing.allocations if a.workload_type == t) for t in WORKLOAD_TYPES}
     for platform_id in sorted(per_platform):
         system = sizing.systems[platform_id]
         for role in system.support:
             server = catalog.get(role.server, Server)
-            served = systems_per_platform(
-                a for a in sizing.allocations if a.platform == platform_id and a.workload_type in role.serves
-            ).get(platform_id, 0)
+            served = sum(per_type[t].get(platform_id, 0) for t in role.serves)
             if served == 0:
                 sizing.assumptions.append(_support_left_out(role, server, system, per_platform[platform_id]))
                 continue

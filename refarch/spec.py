@@ -156,6 +156,19 @@ class Parallelism(_Strict):
     cp: PositiveInt | None = None
 
 
+# Per workload type: the other type's fields it refuses, and what to say.
+_OTHER_TYPE_FIELDS = {
+    "training": (
+        ("prompt_tokens", "output_tokens", "concurrency"),
+        "describe inference requests; training workloads do not take them",
+    ),
+    "inference": (
+        ("tokens", "global_batch_seqs", "global_batch_tokens"),
+        "describe training; inference workloads take prompt_tokens, output_tokens and concurrency (or a target)",
+    ),
+}
+
+
 class WorkloadSpec(_Strict):
     """One training or inference workload, sized either by a `target` or by a fixed `platform` size."""
 
@@ -195,23 +208,18 @@ class WorkloadSpec(_Strict):
         return self
 
     def _check_request_fields(self) -> None:
-        given = [f for f in ("prompt_tokens", "output_tokens", "concurrency") if getattr(self, f) is not None]
-        if self.type == "training" and given:
-            raise ValueError(f"{', '.join(given)} describe inference requests; training workloads do not take them")
+        """Fields of the other workload type are refused: its model has no use for them, and accepting them
+        silently would hide a mistaken spec."""
+        fields, message = _OTHER_TYPE_FIELDS[self.type]
+        given = [f for f in fields if getattr(self, f) is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} {message}")
         if self.concurrency is not None and self.target is not None:
             raise ValueError("with a target, give concurrency under 'target' (target.concurrency)")
         if self.type == "inference":
-            self._check_inference_takes_no_training_fields()
+            self._check_inference_layout()
 
-    def _check_inference_takes_no_training_fields(self) -> None:
-        """The inference model has no use for these; accepting them silently would hide a mistaken spec."""
-        fields = ("tokens", "global_batch_seqs", "global_batch_tokens")
-        training_only = [f for f in fields if getattr(self, f) is not None]
-        if training_only:
-            raise ValueError(
-                f"{', '.join(training_only)} describe training; inference workloads take "
-                "prompt_tokens, output_tokens and concurrency (or a target)"
-            )
+    def _check_inference_layout(self) -> None:
         layout = self.parallelism
         degrees = [f"parallelism.{d}" for d in ("pp", "dp", "cp") if layout is not None and getattr(layout, d)]
         if degrees:
