@@ -24,6 +24,7 @@ from refarch.perf.serving import ServingEstimate
 from refarch.perf.target import Estimate, SiteLimits, candidate
 from refarch.perf_cli import CalibrationOption, CatalogDirs, resolve_calibration
 from refarch.plan import WorkloadPlan
+from refarch.site_fit import site_problems
 from refarch.spec import Spec, load_spec
 from refarch.target_sizing import platform_outcome, scale_out, site_limits, training_platforms
 from refarch.workloads import resolve_workloads
@@ -35,7 +36,7 @@ notes = make_console(stderr=True)
 COMPARE_COLUMNS = (
     "workload", "kind", "platform", "systems", "accelerators", "racks", "it_power_kw", "facility_power_kw",
     "capex_usd", "energy_mwh", "time_to_train_days", "tokens_per_second", "mfu", "output_tokens_per_second",
-    "ttft_s", "band_pct",
+    "ttft_s", "band_pct", "site_problems",
 )  # fmt: skip
 
 
@@ -130,13 +131,32 @@ def estimate_command(
     hardware = load_catalog(catalog or [])
     ids = [p.strip() for p in platforms.split(",") if p.strip()] if platforms else []
     estimates = _estimates(workload_spec, hardware, resolve_calibration(calibration), ids)
+    problems = _site_problems(workload_spec, hardware, estimates)
     if json_output:
-        out.print_json(json.dumps([e.as_dict() for e in estimates], sort_keys=True))
+        records = [e.as_dict() | {"site_problems": p} for e, p in zip(estimates, problems, strict=True)]
+        out.print_json(json.dumps(records, sort_keys=True))
         return
-    _print_training([e for e in estimates if isinstance(e, TrainingEstimate)])
-    _print_inference([e for e in estimates if isinstance(e, ServingEstimate)])
+    _print_training([(e, p) for e, p in zip(estimates, problems, strict=True) if isinstance(e, TrainingEstimate)])
+    _print_inference([(e, p) for e, p in zip(estimates, problems, strict=True) if isinstance(e, ServingEstimate)])
+    _print_site_problems(estimates, problems)
     for text in dict.fromkeys(e.calibrated_on for e in estimates):
         out.print(f"calibrated on: {text}")
+
+
+def _site_problems(spec: Spec, catalog: Catalog, estimates: list[Estimate]) -> list[list[str]]:
+    """Per estimate, what keeps it from being built on the spec's site (each workload on its own)."""
+    limits = site_limits(spec, catalog, {})
+    return [site_problems(spec, catalog, e, limits) for e in estimates]
+
+
+def _site_column(problems: list[str]) -> str:
+    return "no" if problems else "ok"
+
+
+def _print_site_problems(estimates: list[Estimate], problems: list[list[str]]) -> None:
+    for e, found in zip(estimates, problems, strict=True):
+        if found:
+            out.print(f"[yellow]site cannot take {e.workload} on {e.platform}:[/yellow] {'; '.join(found)}")
 
 
 def _days(seconds: float | None) -> str:
@@ -150,39 +170,41 @@ def _table(title: str, columns: tuple[str, ...]) -> Table:
     return table
 
 
-def _print_training(estimates: list[TrainingEstimate]) -> None:
+def _print_training(estimates: list[tuple[TrainingEstimate, list[str]]]) -> None:
     if not estimates:
         return
     table = _table(
         "training estimates (band: GPU leave-one-source-out error; wafers: their own, wider fit)",
         ("workload", "platform", "systems", "tp/pp/dp/cp", "tokens/s/acc", "TFLOP/s/acc", "MFU", "mem GB",
-         "ideal", "with goodput", "energy MWh", "band"),
+         "ideal", "with goodput", "energy MWh", "band", "site"),
     )  # fmt: skip
-    for e in estimates:
+    for e, problems in estimates:
         p = e.parallelism
         table.add_row(
             e.workload, e.platform, str(e.systems), f"{p['tp']}/{p['pp']}/{p['dp']}/{p['cp']}",
             f"{e.tokens_per_second_per_accelerator:,.0f}", f"{e.model_tflops_per_accelerator:,.0f}",
             f"{e.mfu:.1%}", f"{e.memory_per_accelerator_gb:.0f}", _days(e.time_to_train_ideal_s),
             _days(e.time_to_train_s), "-" if e.energy_mwh is None else f"{e.energy_mwh:,.0f}", f"±{e.band:.0%}",
+            _site_column(problems),
         )  # fmt: skip
     out.print(table)
 
 
-def _print_inference(estimates: list[ServingEstimate]) -> None:
+def _print_inference(estimates: list[tuple[ServingEstimate, list[str]]]) -> None:
     if not estimates:
         return
     table = _table(
         "inference estimates (uncalibrated on GPUs; wafers anchored on two single-stream figures)",
         ("workload", "platform", "systems", "replicas", "streams/replica", "out tok/s", "per stream", "TTFT s",
-         "mem GB/acc", "KV GB/acc", "band"),
+         "mem GB/acc", "KV GB/acc", "band", "site"),
     )  # fmt: skip
-    for e in estimates:
+    for e, problems in estimates:
         s = e.serving
         table.add_row(
             e.workload, e.platform, str(e.systems), f"{s.replicas} x {e.replica}", str(s.streams_per_replica),
             f"{s.aggregate_tokens_per_s:,.0f}", f"{s.per_stream_tokens_per_s:,.1f}", f"{s.ttft_s:.3g}",
             f"{(s.weight_bytes + s.kv_bytes) / 1e9:.1f}", f"{s.kv_bytes / 1e9:.1f}", f"±{e.band:.0%}",
+            _site_column(problems),
         )  # fmt: skip
     out.print(table)
 
@@ -208,7 +230,11 @@ def compare_command(
         raise OutputError("file exists; pass --force to replace it", Location(target))
     limits = site_limits(workload_spec, hardware, {})
     estimates = _estimates(workload_spec, hardware, resolve_calibration(calibration), ids)
-    rows = [_compare_row(e, platform_from_catalog(hardware, e.platform), limits) for e in estimates]
+    problems = _site_problems(workload_spec, hardware, estimates)
+    rows = [
+        _compare_row(e, platform_from_catalog(hardware, e.platform), limits) | {"site_problems": "; ".join(p)}
+        for e, p in zip(estimates, problems, strict=True)
+    ]
     _print_compare(rows)
     _write_csv(target, rows)
     out.print(f"comparison written to {target}")

@@ -40,6 +40,7 @@ from refarch.perf.target import (
     site_cost,
 )
 from refarch.plan import Assumption, InferencePerformanceEstimate, PerformanceEstimate, WorkloadPlan
+from refarch.site_fit import hosting_problems
 from refarch.spec import Spec
 
 __all__ = [
@@ -243,20 +244,7 @@ def _exclusion(
             return _UNCALIBRATED.format("training")
     elif not covered_for_inference(platform):
         return _UNCALIBRATED.format("inference")
-    if not _site_can_host(spec, catalog.get(platform.system_id, System)):
-        return "the site's cooling methods or rack power limit cannot take one"
-    return ""
-
-
-def _site_can_host(spec: Spec, system: System) -> bool:
-    """Whether the site's cooling methods and rack power limit can take one system at all."""
-    methods = set(spec.site.cooling)
-    if system.requires_liquid and "liquid" not in methods:
-        return False
-    if not methods.intersection(system.cooling):
-        return False
-    limit = spec.site.rack_power_limit
-    return limit is None or system.max_power_w <= limit
+    return "; ".join(hosting_problems(spec, catalog.get(platform.system_id, System)))
 
 
 def _considered(outcomes: Sequence[Outcome], skipped: dict[str, list[str]]) -> str:

@@ -13,6 +13,8 @@ import pytest
 
 from tests.conftest import EXAMPLES, REPO, CliResult
 
+EXAMPLES_DIR = REPO / "examples"
+
 Run = Callable[..., CliResult]
 TARGET_EXAMPLE = REPO / "examples" / "train-70b-in-30-days.yaml"
 SERVE_EXAMPLE = REPO / "examples" / "serve-70b.yaml"
@@ -112,6 +114,38 @@ def test_compare_writes_a_csv_row_per_platform(run_cli: Run, tmp_path: Path) -> 
     assert int(rows[0]["systems"]) > int(rows[1]["systems"])  # B200 is faster per GPU, so fewer systems
     code, _, err = run_cli("compare", TARGET_EXAMPLE, "--platforms", "dgx-h100,dgx-b200", "-o", target)
     assert code == 4 and "--force" in err  # never silently overwritten
+
+
+def test_estimate_and_compare_say_which_platforms_the_site_cannot_take(run_cli: Run, tmp_path: Path) -> None:
+    # The example's site is air and rear-door cooled with 40 kW racks: a GB200 NVL72 rack needs liquid and 120 kW.
+    code, out, err = run_cli("estimate", TARGET_EXAMPLE, "--json", "--platforms", "dgx-h100,gb200-nvl72")
+    assert code == 0, err
+    problems = {r["platform"]: r["site_problems"] for r in json.loads(out)}
+    assert problems["dgx-h100"] == []
+    assert any("needs liquid cooling" in p for p in problems["gb200-nvl72"])
+    assert any("120.0 kW, over the 40.0 kW rack limit" in p for p in problems["gb200-nvl72"])
+    target = tmp_path / "cmp.csv"
+    code, _, err = run_cli("compare", TARGET_EXAMPLE, "--platforms", "dgx-h100,gb200-nvl72", "-o", target)
+    assert code == 0, err
+    rows = {r["platform"]: r["site_problems"] for r in csv.DictReader(target.open())}
+    assert rows["dgx-h100"] == "" and "needs liquid cooling" in rows["gb200-nvl72"]
+
+
+def test_estimate_says_when_a_fixed_size_exceeds_the_site(run_cli: Run, write_spec: Callable[[str], Path]) -> None:
+    # 31 DGX H100 at 10.2 kW x PUE 1.3 need about 411 kW of facility power and cost $7.1M at catalog prices.
+    text = (EXAMPLES_DIR / "dgx-h100-su.yaml").read_text()
+    text = text.replace("site:\n", "site:\n  power_budget: 300 kW\n  max_racks: 4\n").replace(
+        "workloads:\n", "budget: 1000000 USD\nworkloads:\n"
+    )
+    code, out, err = run_cli("estimate", write_spec(text), "--json")
+    assert code == 0, err
+    (record,) = json.loads(out)
+    found = " | ".join(record["site_problems"])
+    assert "kW of facility power, over the site's 300 kW" in found
+    assert "racks, over the site's 4" in found
+    assert "over the $1,000,000 budget" in found
+    code, out, err = run_cli("estimate", write_spec(text))
+    assert code == 0 and "site cannot take pretrain-70b on dgx-h100" in out
 
 
 def test_calibrate_writes_a_file_plan_can_use(run_cli: Run, tmp_path: Path) -> None:

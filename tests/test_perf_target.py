@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 
 from refarch.catalog import Catalog
+from refarch.catalog_models import System
 from refarch.errors import InfeasibleError
 from refarch.perf.calibration_file import default_calibration
 from refarch.perf.estimate import estimate_training
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.target import site_cost
 from refarch.plan import PerformanceEstimate
+from refarch.site_fit import hosting_problems
 from refarch.sizing import size
 from refarch.spec import load_spec
 from refarch.target_sizing import site_limits
@@ -33,6 +35,26 @@ def test_fixed_workloads_are_subtracted_as_candidates_are_costed(catalog: Catalo
     assert free.racks is not None and taken.racks == free.racks - racks
     assert free.power_w is not None and taken.power_w == free.power_w - power
     assert free.budget_usd is not None and taken.budget_usd == free.budget_usd - money
+
+
+@pytest.mark.parametrize(
+    ("site", "system", "expected"),
+    [
+        ("  rack_power_limit: 40 kW\n  cooling: [air, rdhx]\n", "dgx-h100", []),
+        ("  rack_power_limit: 40 kW\n  cooling: [air, rdhx]\n", "gb200-nvl72", ["needs liquid", "rack limit"]),
+        ("  rack_power_limit: 200 kW\n  cooling: [liquid]\n", "gb200-nvl72", []),
+        ("  rack_power_limit: 40 kW\n  cooling: [liquid]\n", "dgx-h100", ["is cooled by air"]),
+        ("  rack_power_limit: 8 kW\n  cooling: [air]\n", "dgx-h100", ["10.2 kW, over the 8.0 kW rack limit"]),
+    ],
+)
+def test_hosting_problems_name_each_limit_one_system_breaks(
+    catalog: Catalog, write_spec: Callable[[str], Path], site: str, system: str, expected: list[str]
+) -> None:
+    spec = load_spec(write_spec(MINIMAL_SPEC.replace("  rack_power_limit: 40 kW\n", site)))
+    problems = hosting_problems(spec, catalog.get(system, System))
+    assert len(problems) == len(expected)
+    for problem, fragment in zip(problems, expected, strict=True):
+        assert fragment in problem
 
 
 WAFER_EXAMPLE = REPO / "examples" / "cerebras-cs3.yaml"
