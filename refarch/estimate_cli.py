@@ -139,6 +139,9 @@ def estimate_command(
     _print_training([(e, p) for e, p in zip(estimates, problems, strict=True) if isinstance(e, TrainingEstimate)])
     _print_inference([(e, p) for e, p in zip(estimates, problems, strict=True) if isinstance(e, ServingEstimate)])
     _print_site_problems(estimates, problems)
+    for e in estimates:
+        for note in e.layout_notes if isinstance(e, TrainingEstimate) else []:
+            out.print(f"[yellow]{e.workload} on {e.platform}:[/yellow] {note}")
     for text in dict.fromkeys(e.calibrated_on for e in estimates):
         out.print(f"calibrated on: {text}")
 

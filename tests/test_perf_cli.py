@@ -148,6 +148,22 @@ def test_estimate_says_when_a_fixed_size_exceeds_the_site(run_cli: Run, write_sp
     assert code == 0 and "site cannot take pretrain-70b on dgx-h100" in out
 
 
+def test_a_batch_too_small_for_the_cluster_leaves_accelerators_idle_and_says_so(
+    run_cli: Run, write_spec: Callable[[str], Path]
+) -> None:
+    text = (EXAMPLES_DIR / "dgx-h100-su.yaml").read_text().replace("global_batch_seqs: 1024", "global_batch_seqs: 16")
+    code, out, err = run_cli("estimate", write_spec(text), "--json")
+    assert code == 0, err
+    (record,) = json.loads(out)
+    assert record["parallelism"]["dp"] <= 16 and record["accelerators"] < 31 * 8
+    notes = {a["id"]: a["text"] for a in record["assumptions"]}
+    assert f"keeps {record['accelerators']} of 248 accelerators busy" in notes["perf-pretrain-70b-idle-accelerators"]
+    fixed = text.replace("    systems: 31", "    systems: 31\n    parallelism: {dp: 31}")
+    code, out, err = run_cli("estimate", write_spec(fixed))
+    assert code == 3 and "Traceback" not in out + err
+    assert "dp 31 needs whole sequences on every replica: a global batch of 16 would round up to 31" in err
+
+
 def test_calibrate_writes_a_file_plan_can_use(run_cli: Run, tmp_path: Path) -> None:
     rows = (REPO / "refarch" / "perf" / "data" / "calibration.csv").read_text().splitlines()
     subset = tmp_path / "m.csv"
@@ -163,21 +179,50 @@ def test_calibrate_writes_a_file_plan_can_use(run_cli: Run, tmp_path: Path) -> N
 
 @pytest.mark.parametrize(
     ("content", "fragment"),
-    [("id,source\nx,y\n", "lacks columns"), ("not,a,calibration\n", "lacks columns")],
-    ids=["missing-columns", "garbage"],
+    [
+        ("id,source\nx,y\n", "lacks columns"),
+        ("not,a,calibration\n", "no data rows"),
+        ("\udcff\udcfe,binary\n", "not a text file (UTF-8)"),
+    ],
+    ids=["missing-columns", "header-only", "binary"],
 )
 def test_calibrate_rejects_bad_files(run_cli: Run, tmp_path: Path, content: str, fragment: str) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_text(content)
+    bad.write_bytes(content.encode("utf-8", "surrogateescape"))
     code, _, err = run_cli("calibrate", bad, "-o", tmp_path / "out.yaml")
     assert code == 2 and fragment in err and "bad.csv" in err
 
 
-def test_bad_calibration_file_is_a_clear_error(run_cli: Run, tmp_path: Path) -> None:
+SHIPPED_CALIBRATION = REPO / "refarch" / "perf" / "data" / "calibration.yaml"
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (lambda text: "version: 1\nfamilies: {}\n", "not a refarch calibration"),
+        (lambda text: "", "must hold a mapping"),
+        (lambda text: "- 1\n- 2\n", "must hold a mapping"),
+        (
+            lambda text: text.replace("gemm: 0.750108", "gemm: 0.0"),
+            "families.ampere.gemm is 0.0; it must lie in (0, 1]",
+        ),
+        (lambda text: text.replace("gemm: 0.750108", "gemm: 5.0"), "families.ampere.gemm is 5.0"),
+        (lambda text: text.replace("gemm: 0.750108", "gemm: .nan"), "families.ampere.gemm is nan"),
+        (lambda text: text.replace("dp_overlap: 0.601045", "dp_overlap: -1"), "shared.dp_overlap is -1"),
+        (lambda text: text.replace("band_pct: 16.6927", "band_pct: 100"), "error.band_pct is 100"),
+    ],
+    ids=["no-families", "empty", "list", "gemm-zero", "gemm-above-peak", "nan", "negative-overlap", "band-100"],
+)
+def test_bad_calibration_file_is_a_clear_error(
+    run_cli: Run, tmp_path: Path, edit: Callable[[str], str], fragment: str
+) -> None:
+    text = SHIPPED_CALIBRATION.read_text()
+    changed = edit(text)
+    assert changed != text
     bad = tmp_path / "cal.yaml"
-    bad.write_text("version: 1\nfamilies: {}\n")
-    code, _, err = run_cli("estimate", TARGET_EXAMPLE, "--calibration", bad)
-    assert code == 2 and "not a refarch calibration" in err and "Traceback" not in err
+    bad.write_text(changed)
+    code, out, err = run_cli("estimate", TARGET_EXAMPLE, "--calibration", bad)
+    assert code == 2 and fragment in err and "cal.yaml" in err and "Traceback" not in out + err
 
 
 def test_model_too_big_for_the_cluster_names_the_smallest_that_fits(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import pytest
 
@@ -11,6 +12,7 @@ from refarch.catalog_models import LlmModel
 from refarch.perf.calibration_file import default_calibration
 from refarch.perf.platform import Platform, platform_from_catalog
 from refarch.perf.search import (
+    MAX_BATCH_ROUNDING,
     RECOMPUTE_SHARES,
     LayoutLimits,
     best_layout,
@@ -127,6 +129,43 @@ def test_search_returns_the_fastest_feasible_layout(catalog: Catalog) -> None:
     for layout in (Layout(tp=8, pp=8, dp=1), Layout(tp=4, pp=4, dp=4), Layout(tp=8, pp=2, dp=4, recompute=1.0)):
         if training_memory(job.shape, layout).total <= usable_bytes(platform):
             assert step_time(job, platform, layout, efficiency).step_s >= choice.step.step_s
+
+
+@pytest.mark.parametrize(("batch", "accelerators"), [(4, 904), (16, 248), (1024, 248), (1024, 8000), (2048, 16384)])
+def test_search_never_trains_on_a_batch_much_larger_than_the_specs(
+    catalog: Catalog, batch: int, accelerators: int
+) -> None:
+    efficiency, _ = default_calibration().efficiency("hopper")
+    job = TrainingJob(shape(catalog, "llama3-70b"), batch, "bf16")
+    choice = best_layout(job, h100(catalog), accelerators, efficiency)
+    assert choice is not None
+    assert choice.step.tokens_per_step <= batch * job.shape.seq_len * (1 + MAX_BATCH_ROUNDING)
+    assert choice.layout.accelerators <= accelerators
+    # Every candidate, not only the winner, keeps whole micro-batches within the rounding allowance.
+    for layout in candidate_layouts(job, h100(catalog), accelerators, LayoutLimits()):
+        replicas = layout.dp * layout.micro_batch
+        assert -(-batch // replicas) * replicas <= batch * (1 + MAX_BATCH_ROUNDING)
+
+
+def test_more_accelerators_never_train_slower_when_the_batch_is_small(catalog: Catalog) -> None:
+    # A 4-sequence batch cannot fill 100+ DGX H100: the extra systems idle instead of inflating the batch, so
+    # throughput stops growing but never drops (it used to jump wherever a prime count forced dp up to it).
+    efficiency, _ = default_calibration().efficiency("hopper")
+    job = TrainingJob(shape(catalog, "llama3-70b"), 4, "bf16")
+    speeds = []
+    for systems in range(100, 141):
+        choice = best_layout(job, h100(catalog), systems * 8, efficiency)
+        assert choice is not None and choice.layout.dp <= 4
+        speeds.append(choice.step.tokens_per_second)
+    assert all(later >= earlier * (1 - 1e-9) for earlier, later in itertools.pairwise(speeds))
+
+
+def test_fixed_tensor_parallel_obeys_the_scale_up_domain_and_heads(catalog: Catalog) -> None:
+    efficiency, _ = default_calibration().efficiency("hopper")
+    job = TrainingJob(shape(catalog, "llama3-70b"), 1024, "bf16")
+    for tp in (3, 16):  # 3 does not divide 64 heads; 16 spans two 8-GPU NVLink domains
+        assert best_layout(job, h100(catalog), 1024, efficiency, LayoutLimits(tp=tp)) is None
+    assert best_layout(job, h100(catalog), 1024, efficiency, LayoutLimits(tp=8)) is not None
 
 
 def test_no_layout_fits_a_huge_model_on_one_gpu(catalog: Catalog) -> None:

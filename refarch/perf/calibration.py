@@ -94,7 +94,7 @@ def predict(item: Prepared, calibration: Calibration) -> Prediction:
     """The model's value of `item`'s metric at its fastest feasible layout."""
     efficiency, family = calibration.efficiency(item.point.platform.family)
     steps = [(step_time(item.job, item.point.platform, layout, efficiency), layout) for layout in item.layouts]
-    step, layout = min(steps, key=lambda pair: pair[0].step_s)
+    step, layout = max(steps, key=lambda pair: pair[0].tokens_per_second)
     per_accelerator = step.tokens_per_second / item.point.accelerators
     if item.point.metric == "hardware_tflops_per_accelerator":
         hardware_flops = model_flops_per_token(item.point.shape, recompute=1.0)

@@ -6,6 +6,7 @@ regenerated with `make calibration`; `--calibration FILE` on `plan`/`estimate`/`
 
 from __future__ import annotations
 
+import math
 import tempfile
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -152,6 +153,8 @@ def load_calibration(path: Path) -> Calibration:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"cannot read the calibration: {exc.strerror}", Location(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError("not a text file (UTF-8)", Location(path)) from exc
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML: {exc}", Location(path)) from exc
     try:
@@ -164,12 +167,42 @@ def load_calibration(path: Path) -> Calibration:
         ) from exc
 
 
-def _from_dict(data: dict[str, Any]) -> Calibration:
+# What each parameter may be: (low, low included, high, high included). Shares of the peak or of the communication
+# lie in (0, 1] or [0, 1]; the others are non-negative; a band of 100% would put an estimate's low end at zero.
+_RANGES: dict[str, tuple[float, bool, float, bool]] = {
+    "gemm": (0.0, False, 1.0, True),
+    "comm_exposed": (0.0, True, 1.0, True),
+    "dp_overlap": (0.0, True, 1.0, True),
+    "memory_traffic": (0.0, True, math.inf, False),
+    "gemm_half_width": (0.0, True, math.inf, False),
+    "band_pct": (0.0, True, 100.0, False),
+}
+
+
+def _checked(path: str, value: Any) -> float:
+    """`value` as a float within the range its parameter allows (the last part of `path` names it)."""
+    number = float(value)
+    low, low_in, high, high_in = _RANGES[path.rsplit(".", 1)[-1]]
+    above = number >= low if low_in else number > low
+    below = number <= high if high_in else number < high
+    if not (math.isfinite(number) and above and below):
+        interval = f"{'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
+        raise ValueError(f"{path} is {value}; it must lie in {interval}")
+    return number
+
+
+def _from_dict(data: Any) -> Calibration:
+    if not isinstance(data, dict):
+        raise ValueError("the file must hold a mapping (version, families, shared, error, ...)")
     if data.get("version") != FORMAT_VERSION:
         raise ValueError(f"version must be {FORMAT_VERSION}")
     shared, error = data["shared"], data["error"]
     families = {
-        str(name): FamilyFit(float(f["gemm"]), float(f["comm_exposed"]), int(f["points"]))
+        str(name): FamilyFit(
+            _checked(f"families.{name}.gemm", f["gemm"]),
+            _checked(f"families.{name}.comm_exposed", f["comm_exposed"]),
+            int(f["points"]),
+        )
         for name, f in data["families"].items()
     }
     if not families:
@@ -182,7 +215,7 @@ def _from_dict(data: dict[str, Any]) -> Calibration:
         sources=[str(s) for s in data["sources"]],
         loso_mape_pct=float(error["loso_mape_pct"]),
         loso_max_pct=float(error["loso_max_pct"]),
-        band_pct=float(error["band_pct"]),
+        band_pct=_checked("error.band_pct", error["band_pct"]),
         per_source_mape_pct={str(k): float(v) for k, v in error["per_source_mape_pct"].items()},
     )
 
@@ -193,7 +226,7 @@ def _shared(values: dict[str, Any]) -> dict[str, float]:
     if missing or unknown:
         expected = ", ".join(SHARED_PARAMETERS)
         raise ValueError(f"shared parameters must be {expected} (missing {missing}, unknown {unknown})")
-    return {name: float(values[name]) for name in SHARED_PARAMETERS}
+    return {name: _checked(f"shared.{name}", values[name]) for name in SHARED_PARAMETERS}
 
 
 def default_calibration() -> Calibration:

@@ -15,7 +15,16 @@ from refarch.errors import InfeasibleError, NotSupportedError
 from refarch.perf.calibration_file import Calibration
 from refarch.perf.goodput import Goodput, goodput
 from refarch.perf.platform import Platform
-from refarch.perf.search import Choice, LayoutLimits, best_layout, usable_bytes
+from refarch.perf.search import (
+    MAX_BATCH_ROUNDING,
+    Choice,
+    LayoutLimits,
+    batch_fits,
+    best_layout,
+    rounded_batch,
+    tensor_degrees,
+    usable_bytes,
+)
 from refarch.perf.training import TrainingJob
 from refarch.perf.wafer import WaferTrainingEstimate, wafer_training_estimate
 from refarch.perf.wafer_fit import default_wafer_calibration
@@ -23,6 +32,7 @@ from refarch.plan import Assumption, WorkloadPlan
 
 __all__ = [
     "DEFAULT_GLOBAL_BATCH_SEQS",
+    "LAYOUT_NOTE_SUFFIXES",
     "ScaleOut",
     "TrainingEstimate",
     "estimate_training",
@@ -34,6 +44,8 @@ __all__ = [
 # Used when a training workload gives no global batch (estimate: a common pre-training batch of ~4M tokens at
 # 4K context; the Llama 3 405B run started at 4M tokens per batch).
 DEFAULT_GLOBAL_BATCH_SEQS = 1024
+# Assumption ids of the notes that say how the chosen layout departs from the spec (printed with estimates).
+LAYOUT_NOTE_SUFFIXES = ("-batch-rounded", "-idle-accelerators")
 _WAFER_NOTE = Assumption(
     id="perf-wafer-goodput",
     text="No failure statistics for wafer-scale systems are published: goodput counts each CS system as one "
@@ -139,7 +151,13 @@ class TrainingEstimate:
             "confidence": self.confidence,
             "band": self.band,
             "calibrated_on": self.calibrated_on,
+            "assumptions": [{"id": a.id, "text": a.text} for a in self.assumptions],
         }
+
+    @property
+    def layout_notes(self) -> list[str]:
+        """What the layout changed about the job as the spec gave it (batch rounded up, accelerators left idle)."""
+        return [a.text for a in self.assumptions if a.id.endswith(LAYOUT_NOTE_SUFFIXES)]
 
 
 def _job(
@@ -231,7 +249,39 @@ def estimate_training(
     choice = best_layout(job, platform, accelerators, efficiency, _limits(workload))
     if choice is None:
         raise InfeasibleError(_no_fit_message(workload, platform, accelerators, calibration))
+    notes += _batch_notes(workload.name, job, choice, accelerators)
     return _record(workload, platform, systems, choice, calibration, pue, tuple(notes))
+
+
+def _batch_notes(name: str, job: TrainingJob, choice: Choice, accelerators: int) -> list[Assumption]:
+    """Say when the layout rounds the global batch up to whole micro-batches, or leaves accelerators idle."""
+    layout = choice.layout
+    batch = rounded_batch(job.global_batch_seqs, layout.dp, layout.micro_batch)
+    notes = []
+    if batch != job.global_batch_seqs:
+        notes.append(
+            Assumption(
+                id=f"perf-{name}-batch-rounded",
+                text=f"Workload '{name}' is estimated at a global batch of {batch} sequences instead of "
+                f"{job.global_batch_seqs}: whole micro-batches of {layout.micro_batch} on each of {layout.dp} "
+                f"data-parallel replicas (refarch rounds up by at most {MAX_BATCH_ROUNDING:.0%}).",
+                confidence="estimate",
+                source="refarch parallelism search",
+            )
+        )
+    if layout.accelerators < accelerators:
+        notes.append(
+            Assumption(
+                id=f"perf-{name}-idle-accelerators",
+                text=f"Workload '{name}' keeps {layout.accelerators} of {accelerators} accelerators busy: its global "
+                f"batch of {job.global_batch_seqs} sequences fills no more data-parallel replicas of this layout "
+                f"without rounding it up by over {MAX_BATCH_ROUNDING:.0%}. Throughput per accelerator counts the busy "
+                "ones; a larger global batch or fewer systems would use the rest.",
+                confidence="estimate",
+                source="refarch parallelism search",
+            )
+        )
+    return notes
 
 
 def _time_to_train(
@@ -353,6 +403,30 @@ def _wafer_memory(step: WaferTrainingEstimate, platform: Platform) -> dict[str, 
     }
 
 
+def _broken_rules(workload: WorkloadPlan, platform: Platform) -> list[str]:
+    """Which of the layout rules the spec's fixed degrees break (memory aside)."""
+    job, _ = _job(workload, platform)
+    shape, fixed = job.shape, workload.parallelism
+    broken = []
+    tp, pp, dp, cp = (int(fixed.get(k, 0)) for k in ("tp", "pp", "dp", "cp"))
+    if tp and tp not in tensor_degrees(job, platform):
+        allowed = ", ".join(str(t) for t in tensor_degrees(job, platform))
+        broken.append(
+            f"tp {tp} must divide the {shape.heads} attention heads and stay inside one {platform.scale_up_domain}-"
+            f"accelerator scale-up domain (allowed: {allowed})"
+        )
+    if pp > shape.layers:
+        broken.append(f"pp {pp} exceeds the model's {shape.layers} layers")
+    if cp and shape.seq_len % cp:
+        broken.append(f"cp {cp} does not divide the sequence length {shape.seq_len}")
+    if dp and not batch_fits(job.global_batch_seqs, dp):
+        broken.append(
+            f"dp {dp} needs whole sequences on every replica: a global batch of {job.global_batch_seqs} would round "
+            f"up to {rounded_batch(job.global_batch_seqs, dp, 1)} (at most {MAX_BATCH_ROUNDING:.0%} is allowed)"
+        )
+    return broken
+
+
 def _no_fit_message(workload: WorkloadPlan, platform: Platform, accelerators: int, calibration: Calibration) -> str:
     usable = usable_bytes(platform) / 1e9
     text = (
@@ -361,6 +435,9 @@ def _no_fit_message(workload: WorkloadPlan, platform: Platform, accelerators: in
     )
     if workload.parallelism:
         text += f" with the spec's parallelism {workload.parallelism}"
+        broken = _broken_rules(workload, platform)
+        if broken:
+            return f"{text}: {'; '.join(broken)}"
     nearest = fit_accelerators(workload, platform, calibration, limit=1 << 20)
     if nearest is not None:
         systems = nearest // platform.accelerators_per_system

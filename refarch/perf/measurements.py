@@ -102,7 +102,17 @@ def load_measurements(path: Path, catalog: Catalog) -> MeasurementSet:
             rows = list(csv.DictReader(handle))
     except OSError as exc:
         raise InputError(f"cannot read measurements: {exc.strerror}", Location(path)) from exc
-    header = set(rows[0]) if rows else set()
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            "not a text file (UTF-8)", Location(path), "a CSV with the columns of calibration.csv"
+        ) from exc
+    except csv.Error as exc:
+        raise InputError(f"not valid CSV: {exc}", Location(path)) from exc
+    if not rows:
+        raise InputError(
+            "measurements file has no data rows", Location(path), "one measurement per row under the header"
+        )
+    header = set(rows[0])
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise InputError(

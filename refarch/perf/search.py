@@ -7,6 +7,7 @@ parallel inside the scale-up domain and dividing the heads), so its answer does 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -15,13 +16,17 @@ from refarch.perf.training import Efficiency, StepTime, TrainingJob, step_time
 from refarch.perf.transformer import Layout, MemoryBreakdown, training_memory
 
 __all__ = [
+    "MAX_BATCH_ROUNDING",
     "RECOMPUTE_SHARES",
     "USABLE_MEMORY_FRACTION",
     "Choice",
     "LayoutLimits",
+    "batch_fits",
     "best_layout",
     "candidate_layouts",
     "feasible_layouts",
+    "rounded_batch",
+    "tensor_degrees",
     "usable_bytes",
 ]
 
@@ -36,6 +41,11 @@ _VIRTUAL = (1, 2, 4, 8)
 # Context parallelism splits each sequence; published recipes use it only for long contexts (NeMo: CP=2 at 8K for
 # Llama 3 8B/70B/405B), so every CP rank keeps at least this many tokens unless the spec fixes CP (estimate).
 MIN_TOKENS_PER_CP_RANK = 4096
+# Every data-parallel replica runs whole micro-batches, so a step's batch is a multiple of dp x micro-batch. The
+# search rounds the spec's global batch up to such a multiple by at most this share (a recipe would adjust its batch
+# that little to fit the cluster); beyond it the layout leaves replicas idle rather than train on a larger batch
+# than the spec's (estimate).
+MAX_BATCH_ROUNDING = 0.05
 
 
 @dataclass(frozen=True)
@@ -79,27 +89,69 @@ def candidate_layouts(
 ) -> Iterator[Layout]:
     """Every layout worth timing for `accelerators` accelerators (memory not yet checked)."""
     shape = job.shape
-    tps = [t for t in _divisors(min(platform.scale_up_domain, shape.heads)) if shape.heads % t == 0]
+    tps = tensor_degrees(job, platform)
     cps = [c for c in _CONTEXT if c == 1 or shape.seq_len // c >= MIN_TOKENS_PER_CP_RANK]
     for tp, cp in itertools.product(_options(limits.tp, tps), _options(limits.cp, cps)):
-        if accelerators % (tp * cp) or shape.seq_len % cp:
+        if shape.seq_len % cp or tp not in tps:
             continue
-        rest = accelerators // (tp * cp)
-        pps = [p for p in _divisors(rest) if p <= shape.layers]
-        for pp in _options(limits.pp, pps):
-            if rest % pp:
-                continue
-            dp = rest // pp
-            if limits.dp is not None and limits.dp != dp:
-                continue
+        for pp, dp in _pipeline_and_data(job, accelerators, tp * cp, limits):
             yield from _variants(job, tp, pp, dp, cp, limits)
+
+
+def tensor_degrees(job: TrainingJob, platform: Platform) -> list[int]:
+    """Tensor-parallel degrees a layout may use: inside one scale-up domain, dividing the attention heads."""
+    return [t for t in _divisors(min(platform.scale_up_domain, job.shape.heads)) if job.shape.heads % t == 0]
+
+
+def batch_fits(global_batch_seqs: int, replicas: int) -> bool:
+    """Whether `replicas` data-parallel replicas take the global batch in whole sequences, rounding it up by at most
+    MAX_BATCH_ROUNDING."""
+    return _batch_fits(global_batch_seqs, replicas, 1)
+
+
+def _pipeline_and_data(job: TrainingJob, accelerators: int, group: int, limits: LayoutLimits) -> list[tuple[int, int]]:
+    """(pp, dp) pairs for `accelerators` split into tensor x context groups of `group`.
+
+    Without idle replicas, group x pp x dp is every accelerator. When the global batch leaves replicas idle anyway,
+    any group and pp may leave some out, so that the search can trade pipeline depth against busy replicas.
+    """
+    pairs = []
+    for pp in _options(limits.pp, list(range(1, job.shape.layers + 1))):
+        full = accelerators // (group * pp)
+        if full < 1 or pp > job.shape.layers:
+            continue
+        exact = group * pp * full == accelerators
+        if limits.dp is not None:
+            if exact and limits.dp == full:
+                pairs.append((pp, full))
+            continue
+        busy = busy_replicas(full, job.global_batch_seqs)
+        if exact or busy < full:
+            pairs.append((pp, busy))
+    return pairs
+
+
+def rounded_batch(global_batch_seqs: int, replicas: int, micro_batch: int) -> int:
+    """The step's batch: the global batch rounded up to whole micro-batches on every data-parallel replica."""
+    return math.ceil(global_batch_seqs / (replicas * micro_batch)) * replicas * micro_batch
+
+
+def _batch_fits(global_batch_seqs: int, replicas: int, micro_batch: int) -> bool:
+    return rounded_batch(global_batch_seqs, replicas, micro_batch) <= global_batch_seqs * (1 + MAX_BATCH_ROUNDING)
+
+
+def busy_replicas(replicas: int, global_batch_seqs: int) -> int:
+    """The most data-parallel replicas, up to `replicas`, that the global batch keeps busy without rounding it up by
+    more than MAX_BATCH_ROUNDING (the rest stay idle)."""
+    most = min(replicas, math.floor(global_batch_seqs * (1 + MAX_BATCH_ROUNDING)))
+    return next(dp for dp in range(most, 0, -1) if _batch_fits(global_batch_seqs, dp, 1))
 
 
 def _variants(job: TrainingJob, tp: int, pp: int, dp: int, cp: int, limits: LayoutLimits) -> Iterator[Layout]:
     virtuals = [v for v in _VIRTUAL if v == 1 or (pp > 1 and pp * v <= job.shape.layers)]
     zeros = limits.zero if dp > 1 else limits.zero[:1]
     for mb, zero, virtual in itertools.product(limits.micro_batch, zeros, virtuals):
-        if dp * mb > job.global_batch_seqs and mb > 1:
+        if not _batch_fits(job.global_batch_seqs, dp, mb):
             continue
         for recompute in limits.recompute:
             yield Layout(tp, pp, dp, cp, mb, recompute, zero, virtual)
@@ -128,13 +180,14 @@ def feasible_layouts(
 def best_layout(
     job: TrainingJob, platform: Platform, accelerators: int, efficiency: Efficiency, limits: LayoutLimits | None = None
 ) -> Choice | None:
-    """The fastest layout that fits in memory, or None when none does. Ties go to the smaller degrees."""
+    """The layout with the most trained tokens per second that fits in memory, or None when none does. Ties go to
+    the smaller degrees."""
     best: Choice | None = None
     feasible = 0
     for layout, memory in feasible_layouts(job, platform, accelerators, limits or LayoutLimits()):
         feasible += 1
         step = step_time(job, platform, layout, efficiency)
-        if best is None or step.step_s < best.step.step_s * (1 - 1e-9):
+        if best is None or step.tokens_per_second > best.step.tokens_per_second * (1 + 1e-9):
             best = Choice(layout, step, memory, 0)
     if best is None:
         return None
