@@ -409,8 +409,9 @@ def _broken_rules(workload: WorkloadPlan, platform: Platform) -> list[str]:
     shape, fixed = job.shape, workload.parallelism
     broken = []
     tp, pp, dp, cp = (int(fixed.get(k, 0)) for k in ("tp", "pp", "dp", "cp"))
-    if tp and tp not in tensor_degrees(job, platform):
-        allowed = ", ".join(str(t) for t in tensor_degrees(job, platform))
+    degrees = tensor_degrees(job, platform)
+    if tp and tp not in degrees:
+        allowed = ", ".join(str(t) for t in degrees)
         broken.append(
             f"tp {tp} must divide the {shape.heads} attention heads and stay inside one {platform.scale_up_domain}-"
             f"accelerator scale-up domain (allowed: {allowed})"

@@ -103,12 +103,6 @@ def tensor_degrees(job: TrainingJob, platform: Platform) -> list[int]:
     return [t for t in _divisors(min(platform.scale_up_domain, job.shape.heads)) if job.shape.heads % t == 0]
 
 
-def batch_fits(global_batch_seqs: int, replicas: int) -> bool:
-    """Whether `replicas` data-parallel replicas take the global batch in whole sequences, rounding it up by at most
-    MAX_BATCH_ROUNDING."""
-    return _batch_fits(global_batch_seqs, replicas, 1)
-
-
 def _pipeline_and_data(job: TrainingJob, accelerators: int, group: int, limits: LayoutLimits) -> list[tuple[int, int]]:
     """(pp, dp) pairs for `accelerators` split into tensor x context groups of `group`.
 
@@ -125,7 +119,7 @@ def _pipeline_and_data(job: TrainingJob, accelerators: int, group: int, limits: 
             if exact and limits.dp == full:
                 pairs.append((pp, full))
             continue
-        busy = busy_replicas(full, job.global_batch_seqs)
+        busy = _busy_replicas(full, job.global_batch_seqs)
         if exact or busy < full:
             pairs.append((pp, busy))
     return pairs
@@ -136,22 +130,24 @@ def rounded_batch(global_batch_seqs: int, replicas: int, micro_batch: int) -> in
     return math.ceil(global_batch_seqs / (replicas * micro_batch)) * replicas * micro_batch
 
 
-def _batch_fits(global_batch_seqs: int, replicas: int, micro_batch: int) -> bool:
+def batch_fits(global_batch_seqs: int, replicas: int, micro_batch: int = 1) -> bool:
+    """Whether `replicas` data-parallel replicas take the global batch in whole micro-batches, rounding it up by at
+    most MAX_BATCH_ROUNDING."""
     return rounded_batch(global_batch_seqs, replicas, micro_batch) <= global_batch_seqs * (1 + MAX_BATCH_ROUNDING)
 
 
-def busy_replicas(replicas: int, global_batch_seqs: int) -> int:
+def _busy_replicas(replicas: int, global_batch_seqs: int) -> int:
     """The most data-parallel replicas, up to `replicas`, that the global batch keeps busy without rounding it up by
     more than MAX_BATCH_ROUNDING (the rest stay idle)."""
     most = min(replicas, math.floor(global_batch_seqs * (1 + MAX_BATCH_ROUNDING)))
-    return next(dp for dp in range(most, 0, -1) if _batch_fits(global_batch_seqs, dp, 1))
+    return next(dp for dp in range(most, 0, -1) if batch_fits(global_batch_seqs, dp))
 
 
 def _variants(job: TrainingJob, tp: int, pp: int, dp: int, cp: int, limits: LayoutLimits) -> Iterator[Layout]:
     virtuals = [v for v in _VIRTUAL if v == 1 or (pp > 1 and pp * v <= job.shape.layers)]
     zeros = limits.zero if dp > 1 else limits.zero[:1]
     for mb, zero, virtual in itertools.product(limits.micro_batch, zeros, virtuals):
-        if not _batch_fits(job.global_batch_seqs, dp, mb):
+        if not batch_fits(job.global_batch_seqs, dp, mb):
             continue
         for recompute in limits.recompute:
             yield Layout(tp, pp, dp, cp, mb, recompute, zero, virtual)
