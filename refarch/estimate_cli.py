@@ -125,7 +125,9 @@ def estimate_command(
     replicas and KV cache (inference).
 
     Fixed-size workloads are estimated at their size; target workloads on every candidate platform at the fewest
-    systems that meet the target.
+    systems that meet the target. The `site` column (`site_problems` in JSON) says whether the site's cooling,
+    rack power, facility power, racks and budget can take each row; notes below the table say why not, and when a
+    layout rounds the global batch up or leaves accelerators idle.
     """
     workload_spec = load_spec(spec)
     hardware = load_catalog(catalog or [])
@@ -222,7 +224,10 @@ def compare_command(
     calibration: CalibrationOption = None,
     catalog: CatalogDirs = None,
 ) -> None:
-    """Compare platforms side by side for SPEC's workloads and write the table as CSV."""
+    """Compare platforms side by side for SPEC's workloads and write the table as CSV.
+
+    The `site_problems` column says what keeps a row from fitting the site (empty when it fits).
+    """
     workload_spec = load_spec(spec)
     hardware = load_catalog(catalog or [])
     ids = [p.strip() for p in platforms.split(",") if p.strip()]
