@@ -12,6 +12,7 @@ from refarch.catalog import Catalog
 from refarch.catalog_models import System
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.target import Estimate, SiteLimits, candidate
+from refarch.racks import rack_power_limit
 from refarch.spec import Spec
 
 __all__ = ["hosting_problems", "site_problems", "size_problems"]
@@ -26,10 +27,13 @@ def hosting_problems(spec: Spec, system: System) -> list[str]:
         problems.append(f"needs liquid cooling; the site allows {allowed}")
     elif not set(methods).intersection(system.cooling):
         problems.append(f"is cooled by {', '.join(system.cooling)}; the site allows {allowed}")
-    limit = spec.site.rack_power_limit
-    if limit is not None and system.max_power_w > limit:
+    # Without a stated limit the plan packs racks to the densest allowed cooling method's practical limit, so a
+    # platform is judged against the same figure here.
+    limit, derived = rack_power_limit(spec)
+    if system.max_power_w > limit:
         draw = system.max_power_w / 1e3
-        problems.append(f"one system draws {draw:,.1f} kW, over the {limit / 1e3:,.1f} kW rack limit")
+        source = ", which the site's cooling implies when site.rack_power_limit is unset" if derived else ""
+        problems.append(f"one system draws {draw:,.1f} kW, over the {limit / 1e3:,.1f} kW rack limit{source}")
     return problems
 
 

@@ -25,7 +25,7 @@ from refarch.inference_targets import (
 )
 from refarch.perf.calibration_file import Calibration
 from refarch.perf.estimate import ScaleOut, TrainingEstimate, estimate_training, is_calibrated
-from refarch.perf.platform import Platform, platform_from_catalog
+from refarch.perf.platform import Platform, largest_text, platform_from_catalog
 from refarch.perf.serving import ServingEstimate
 from refarch.perf.target import (
     Candidate,
@@ -40,6 +40,7 @@ from refarch.perf.target import (
     site_cost,
 )
 from refarch.plan import Assumption, InferencePerformanceEstimate, PerformanceEstimate, WorkloadPlan
+from refarch.racks import rack_power_limit
 from refarch.site_fit import hosting_problems
 from refarch.spec import Spec
 
@@ -148,7 +149,7 @@ def _site(spec: Spec) -> SiteLimits:
         racks=spec.site.max_racks,
         budget_usd=spec.budget,
         pue=spec.site.pue,
-        rack_power_w=spec.site.rack_power_limit,
+        rack_power_w=rack_power_limit(spec)[0],
         rack_height_u=spec.site.rack_height,
     )
 
@@ -285,7 +286,7 @@ def _unmet_training(
         best = min(closest, key=lambda e: e.time_to_train_s or math.inf)
         best_days = (best.time_to_train_s or math.inf) / 86400
         text += (
-            f"; nearest: {best.systems} x {best.platform} (the most the limits allow) needs {best_days:.1f} days; "
+            f"; nearest: {best.systems} x {best.platform} ({largest_text(best.systems)}) needs {best_days:.1f} days; "
             "raise the power budget, max_racks or budget, or relax time_to_train"
         )
     else:

@@ -15,6 +15,7 @@ from refarch.perf.estimate import estimate_training
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.target import site_cost
 from refarch.plan import PerformanceEstimate
+from refarch.racks import rack_power_limit
 from refarch.site_fit import hosting_problems
 from refarch.sizing import size
 from refarch.spec import load_spec
@@ -37,6 +38,17 @@ def test_fixed_workloads_are_subtracted_as_candidates_are_costed(catalog: Catalo
     assert free.budget_usd is not None and taken.budget_usd == free.budget_usd - money
 
 
+def test_site_limits_take_the_rack_power_the_cooling_implies_when_unset(
+    catalog: Catalog, write_spec: Callable[[str], Path]
+) -> None:
+    spec = load_spec(write_spec(MINIMAL_SPEC.replace("  rack_power_limit: 40 kW\n", "  cooling: [air]\n")))
+    limits = site_limits(spec, catalog, {})
+    assert limits.rack_power_w == rack_power_limit(spec)[0] > 0
+    _, racks, _ = site_cost(platform_from_catalog(catalog, "dgx-h100"), 12, limits)
+    per_rack = int(limits.rack_power_w // platform_from_catalog(catalog, "dgx-h100").system_power_w)
+    assert racks == -(-12 // per_rack)  # packed by power as the plan packs them, not by height alone
+
+
 @pytest.mark.parametrize(
     ("site", "system", "expected"),
     [
@@ -45,6 +57,12 @@ def test_fixed_workloads_are_subtracted_as_candidates_are_costed(catalog: Catalo
         ("  rack_power_limit: 200 kW\n  cooling: [liquid]\n", "gb200-nvl72", []),
         ("  rack_power_limit: 40 kW\n  cooling: [liquid]\n", "dgx-h100", ["is cooled by air"]),
         ("  rack_power_limit: 8 kW\n  cooling: [air]\n", "dgx-h100", ["10.2 kW, over the 8.0 kW rack limit"]),
+        # No stated limit: the plan packs to the cooling's practical limit, so hosting is judged against it too.
+        (
+            "  cooling: [air]\n",
+            "gb200-nvl72",
+            ["needs liquid", "over the 30.0 kW rack limit, which the site's cooling"],
+        ),
     ],
 )
 def test_hosting_problems_name_each_limit_one_system_breaks(
