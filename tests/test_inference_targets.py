@@ -13,9 +13,9 @@ from refarch.errors import InfeasibleError, NotSupportedError, SpecError
 from refarch.inference_targets import inference_request
 from refarch.perf.calibration_file import default_calibration
 from refarch.perf.inference_memory import tp_options
-from refarch.perf.platform import platform_from_catalog
+from refarch.perf.platform import MAX_SYSTEMS, platform_from_catalog
 from refarch.perf.serving import serve_at_size
-from refarch.perf.target import candidate, choose_candidates
+from refarch.perf.target import candidate, choose_candidates, max_systems
 from refarch.plan import InferencePerformanceEstimate
 from refarch.sizing import size
 from refarch.spec import load_spec
@@ -184,3 +184,21 @@ def test_wafers_that_only_serve_get_no_weight_streaming_servers(
     assert counts["cs-memoryx-node"] == 6 * 2 and counts["cs-swarmx-node"] == 2 * 2  # the training systems only
     assert counts["cs-input-worker"] == 2 + 4  # every system
     assert "for the 2 doing training work" in notes["support-cs-3-cs-memoryx-node"]
+
+
+@pytest.mark.parametrize(("site_bounded", "expected"), [(True, "the site's limits allow"), (False, "refarch sizes")])
+def test_an_unmet_target_names_what_bounds_the_size(
+    catalog: Catalog, write_spec: Callable[[str], Path], site_bounded: bool, expected: str
+) -> None:
+    """Without site limits the bound is refarch's own search cap: the reason must not blame the site for it."""
+    text = SERVE_EXAMPLE.read_text().replace("output_tokens_per_second: 20000", "output_tokens_per_second: 1e8")
+    spec = load_spec(write_spec(text.replace("concurrency: 512", "concurrency: 4000000")))
+    (workload,), _ = resolve_workloads(spec, catalog)
+    limits = site_limits(spec, catalog, {})
+    if not site_bounded:
+        limits = dataclasses.replace(limits, power_w=None, racks=None, budget_usd=None)
+    platform = platform_from_catalog(catalog, "dgx-h100")
+    outcome = platform_outcome(spec, catalog, 0, workload, default_calibration(), limits, platform)
+    assert outcome.meeting is None and outcome.reason is not None and expected in outcome.reason
+    bound = max_systems(platform, limits)
+    assert f"{bound:,}" in outcome.reason and (bound == MAX_SYSTEMS) != site_bounded

@@ -8,7 +8,26 @@ from refarch.catalog import Catalog
 from refarch.catalog_models import Accelerator, Nic, System
 from refarch.errors import Location
 
-__all__ = ["FAMILIES", "Platform", "family_of", "platform_from_catalog"]
+__all__ = ["FAMILIES", "MAX_SYSTEMS", "Platform", "family_of", "largest_text", "limit_text", "platform_from_catalog"]
+
+# Largest cluster of one platform that target sizing considers when the site sets no limit (systems). Far beyond
+# the largest clusters in the reference (the 16,384-H100 Llama 3 run is 2,048 DGX; CS-3 clusters go up to 2,048
+# systems), so it bounds the search, not a design.
+MAX_SYSTEMS = 1 << 14
+
+
+def limit_text(upper: int) -> str:
+    """Who bounds a size search at `upper` systems: the site's limits, or refarch's own cap when the site sets none
+    (so a message never blames the site for a bound it did not set)."""
+    if upper >= MAX_SYSTEMS:
+        return f"refarch sizes at most {MAX_SYSTEMS:,} systems of one platform"
+    return f"the site's limits allow {upper:,}"
+
+
+def largest_text(systems: int) -> str:
+    """What a nearest size of `systems` is the most of: what the site's limits allow, or what refarch sizes."""
+    return "the most refarch sizes" if systems >= MAX_SYSTEMS else "the most the limits allow"
+
 
 # Accelerator families share one calibrated efficiency. A family without measurements borrows its parent's
 # (the nearest generation that has data) and reports a wider confidence band.

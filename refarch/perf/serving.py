@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from refarch.errors import InfeasibleError, NotSupportedError
 from refarch.perf.inference import InferenceEstimate, InferenceRequest, inference_estimate, required_replicas
 from refarch.perf.inference_memory import tp_options, wafers_for_weights
-from refarch.perf.platform import Platform
+from refarch.perf.platform import Platform, limit_text
 from refarch.plan import Assumption
 
 __all__ = ["ServingEstimate", "ServingTarget", "fastest_first_token", "fewest_serving_systems", "serve_at_size"]
@@ -164,7 +164,7 @@ def fewest_serving_systems(
         return _wrap(name, request, platform, sizing.systems, sizing.estimate), None, ""
     reason = sizing.reason
     if sizing.systems is not None:
-        reason = f"needs {sizing.systems} x {platform.system_id}; the site's limits allow {upper}"
+        reason = f"needs {sizing.systems:,} x {platform.system_id}; {limit_text(upper)}"
     try:
         closest = serve_at_size(name, request, platform, upper, tp) if upper >= 1 else None
     except InfeasibleError:

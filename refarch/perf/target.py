@@ -17,7 +17,7 @@ from ortools.sat.python import cp_model
 from refarch.errors import InfeasibleError, RefarchError
 from refarch.perf.calibration_file import Calibration
 from refarch.perf.estimate import ScaleOut, TrainingEstimate, estimate_training, useful_systems
-from refarch.perf.platform import Platform
+from refarch.perf.platform import MAX_SYSTEMS, Platform
 from refarch.perf.serving import ServingEstimate
 from refarch.plan import WorkloadPlan
 
@@ -38,8 +38,6 @@ Estimate = TrainingEstimate | ServingEstimate
 
 _SOLVER_SECONDS = 10.0
 _SEED = 7
-# Largest cluster the search considers when the site sets no limit (systems).
-_SEARCH_CAP = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -120,7 +118,7 @@ def _racks_needed(platform: Platform, systems: int, limits: SiteLimits) -> int:
 
 def max_systems(platform: Platform, limits: SiteLimits) -> int:
     """The most systems the site's limits allow for one platform on its own (a search bound)."""
-    bound = _SEARCH_CAP
+    bound = MAX_SYSTEMS
     if limits.power_w is not None:
         bound = min(bound, int(limits.power_w // (platform.system_power_w * limits.pue)))
     if limits.budget_usd is not None and platform.system_price_usd > 0:
