@@ -18,7 +18,7 @@ from rich.table import Table
 
 from refarch import __version__
 from refarch.catalog import load_catalog
-from refarch.console import make_console
+from refarch.console import HELP_MARKUP, make_console
 from refarch.errors import RefarchError
 from refarch.estimate_cli import compare_command, estimate_command
 from refarch.perf_cli import CalibrationOption, calibrate_command, perf_app, resolve_calibration
@@ -36,8 +36,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=HELP_MARKUP,
 )
-catalog_app = typer.Typer(help="Browse and check hardware catalogs.", no_args_is_help=True)
+catalog_app = typer.Typer(
+    help="Browse and check hardware catalogs.", no_args_is_help=True, rich_markup_mode=HELP_MARKUP
+)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(perf_app, name="perf")
 app.command("calibrate")(calibrate_command)
@@ -72,7 +75,10 @@ def _root(
 def plan(
     spec: Annotated[Path, typer.Argument(help="Workload spec (YAML).")],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Bundle directory [default: bundles/<name>].")
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Bundle directory [default: bundles/NAME, NAME being the spec's metadata.name]."
+        ),
     ] = None,
     catalog: CatalogDirs = None,
     templates: Annotated[
@@ -83,7 +89,7 @@ def plan(
 ) -> None:
     """Size the cluster and its networks for SPEC and write the bundle.
 
-    Writes plan.json, summary.md, bom.csv, cabling.csv, diagrams/ and validation/ (cable link lists).
+    Writes plan.json, summary.md, bom.csv, cabling.csv, diagrams/, validation/ (cable link lists) and manifest.json.
 
     Target workloads are sized again, leaving room for networks and support gear, if the design overruns a site limit.
     """

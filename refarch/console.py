@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Final
 
 from rich.console import Console
 
-__all__ = ["UNATTENDED_WIDTH", "make_console"]
+__all__ = ["HELP_MARKUP", "UNATTENDED_WIDTH", "make_console"]
+
+# How typer renders --help text: markdown reflows docstring paragraphs to the terminal's width and leaves
+# "[default: ...]" alone, which rich markup would swallow as a style tag.
+HELP_MARKUP: Final = "markdown"
 
 # Wide enough for the widest table refarch prints (the compare table, about 200 columns).
 UNATTENDED_WIDTH = 240

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from refarch.catalog import load_catalog
-from refarch.console import make_console
+from refarch.console import HELP_MARKUP, make_console
 from refarch.errors import InputError, Location, OutputError
 from refarch.perf.calibration import CalibrationRun, Residual, calibrate
 from refarch.perf.calibration_file import Calibration, default_calibration, load_calibration
@@ -23,7 +23,7 @@ from refarch.perf.measurements import MeasurementSet, load_measurements, source_
 __all__ = ["calibrate_command", "perf_app", "reference_measurements", "resolve_calibration"]
 
 out = make_console()
-perf_app = typer.Typer(help="Inspect the performance model.", no_args_is_help=True)
+perf_app = typer.Typer(help="Inspect the performance model.", no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
 
 CatalogDirs = Annotated[
     list[Path] | None,

@@ -212,3 +212,17 @@ def test_unattended_means_no_terminal_and_no_columns(monkeypatch: pytest.MonkeyP
     assert console._unattended()
     monkeypatch.setenv("COLUMNS", "90")
     assert not console._unattended()
+
+
+def test_help_reflows_paragraphs_and_keeps_defaults(
+    run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Docstring line breaks are not kept (a paragraph fills the terminal), and "[default: ...]" is not eaten as
+    a rich style tag."""
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = run_cli("estimate", "--help")
+    assert code == 0
+    assert "the fewest systems that meet the target" in out  # one docstring line ends after "fewest"
+    assert "[default: the spec's]" in out
+    code, out, _ = run_cli("plan", "--help")
+    assert code == 0 and "[default: bundles/NAME" in out
