@@ -42,10 +42,15 @@ class RefarchError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, location: Location | None = None, hint: str = "") -> None:
+    def __init__(
+        self, message: str, location: Location | None = None, hint: str = "", field: tuple[str, ...] = ()
+    ) -> None:
         self.message = message
         self.location = location
         self.hint = hint
+        # The offending field relative to the workload it concerns (e.g. ("parallelism", "tp")): the library
+        # that raises knows the field but not the spec; a caller that knows both turns it into a location.
+        self.field = field
         super().__init__(self.render())
 
     def render(self) -> str:

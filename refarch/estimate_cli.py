@@ -7,6 +7,9 @@ import io
 import json
 import math
 import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -15,13 +18,13 @@ from rich.table import Table
 
 from refarch.catalog import Catalog, load_catalog
 from refarch.console import make_console
-from refarch.errors import InfeasibleError, InputError, Location, NotSupportedError, OutputError
+from refarch.errors import InfeasibleError, InputError, Location, NotSupportedError, OutputError, RefarchError
 from refarch.inference_targets import fixed_serving, inference_platforms
 from refarch.perf.calibration_file import Calibration
-from refarch.perf.estimate import TrainingEstimate, estimate_training
-from refarch.perf.platform import Platform, platform_from_catalog
+from refarch.perf.estimate import TrainingEstimate, estimate_training, useful_systems
+from refarch.perf.platform import MAX_SYSTEMS, Platform, platform_from_catalog
 from refarch.perf.serving import ServingEstimate
-from refarch.perf.target import Estimate, SiteLimits, candidate
+from refarch.perf.target import Estimate, Outcome, SiteLimits, candidate
 from refarch.perf_cli import CalibrationOption, CatalogDirs, resolve_calibration
 from refarch.plan import WorkloadPlan
 from refarch.site_fit import site_problems
@@ -59,10 +62,25 @@ def _estimates_for(
             if len(platforms) > 1:
                 notes.print(f"[yellow]{workload.name} on {platform.system_id}:[/yellow] {exc.message}")
                 continue
-            if exc.location is None and spec.workloads[index].platform is not None:
-                raise type(exc)(exc.message, spec.where("workloads", index, "platform"), exc.hint) from exc
-            raise
+            raise _located(spec, index, workload, platform, exc) from exc
     return results
+
+
+def _located(
+    spec: Spec, index: int, workload: WorkloadPlan, platform: Platform, exc: InfeasibleError | NotSupportedError
+) -> RefarchError:
+    """`exc` placed in the spec: at the field the model blamed, else the target (whose size the site's limits
+    bound) or the platform, and naming the workload and platform when the model's message does not."""
+    if exc.location is not None:
+        return exc
+    path = exc.field or _blamed_field(spec, index)
+    message = exc.message
+    if f"'{workload.name}'" not in message:
+        message = f"workload '{workload.name}' on {platform.system_id}: {message}"
+    hint = exc.hint
+    if not hint and path == ("target",):
+        hint = "raise the site's power_budget, max_racks or budget, relax the target, or try other --platforms"
+    return type(exc)(message, spec.where("workloads", index, *path), hint)
 
 
 def _estimate_one(
@@ -75,22 +93,52 @@ def _estimate_one(
     limits: SiteLimits,
 ) -> Estimate:
     if workload.target:
-        outcome = platform_outcome(spec, catalog, index, workload, calibration, limits, platform)
-        if outcome.meeting is not None:
-            return outcome.meeting
-        if outcome.closest is None:
-            raise InfeasibleError(outcome.reason or f"no size of {platform.system_id} within the site's limits fits")
-        notes.print(
-            f"[yellow]{workload.name} on {platform.system_id}:[/yellow] cannot meet the target within the site's "
-            f"limits; shown at the most they allow ({outcome.closest.systems} systems)"
-        )
-        return outcome.closest
+        outcome = partial(platform_outcome, spec, catalog, index, workload, calibration, platform=platform)
+        return _target_estimate(outcome, workload, platform, limits)
     systems = _systems_on(spec, catalog, index, platform)
     if workload.workload_type == "inference":
         return fixed_serving(spec, index, workload, platform, systems)
     return estimate_training(
         workload, platform, systems, calibration, scale_out(spec, catalog, platform), spec.site.pue
     )
+
+
+def _target_estimate(
+    outcome: Callable[[SiteLimits], Outcome], workload: WorkloadPlan, platform: Platform, limits: SiteLimits
+) -> Estimate:
+    """The fewest systems that meet the target: within the site's limits if they allow it, else beyond them (the
+    site column then says what the site cannot take), so that a comparison shows every platform's price of the
+    target instead of dropping the ones this site cannot host. With no size meeting it, the fastest size found.
+
+    Raises:
+        InfeasibleError: the model fits on no size of the platform.
+    """
+    within = outcome(limits)
+    if within.meeting is not None:
+        return within.meeting
+    unbounded = replace(limits, power_w=None, racks=None, budget_usd=None)
+    beyond = outcome(unbounded)
+    if beyond.meeting is not None:
+        return beyond.meeting
+    closest = beyond.closest or within.closest
+    reason = beyond.reason or within.reason
+    if closest is None:
+        raise InfeasibleError(reason or f"the model fits on no size of {platform.system_id}")
+    notes.print(
+        f"[yellow]{workload.name} on {platform.system_id}:[/yellow] meets the target at no size"
+        f"{f' ({reason})' if reason else ''}; shown at the fastest size found, {closest.systems} systems"
+        f"{_why_no_larger(workload, platform, closest.systems)}"
+    )
+    return closest
+
+
+def _why_no_larger(workload: WorkloadPlan, platform: Platform, systems: int) -> str:
+    """Why the fastest size is not larger: refarch's search cap, or a wafer per sequence of the global batch."""
+    if systems >= MAX_SYSTEMS:
+        return f" (refarch sizes at most {MAX_SYSTEMS:,})"
+    if useful_systems(workload, platform) == systems:
+        return " (one per sequence of the global batch: wafers train data parallel only)"
+    return ""
 
 
 def _systems_on(spec: Spec, catalog: Catalog, index: int, platform: Platform) -> int:
@@ -125,13 +173,14 @@ def estimate_command(
     replicas and KV cache (inference).
 
     Fixed-size workloads are estimated at their size; target workloads on every candidate platform at the fewest
-    systems that meet the target. The `site` column (`site_problems` in JSON) says whether the site's cooling,
+    systems that meet the target, beyond the site's limits if need be (or, if no size meets it, at the fastest size
+    found; a note says so). The `site` column (`site_problems` in JSON) says whether the site's cooling,
     rack power, facility power, racks and budget can take each row; notes below the table say why not, and when a
     layout rounds the global batch up or leaves accelerators idle.
     """
     workload_spec = load_spec(spec)
     hardware = load_catalog(catalog or [])
-    ids = [p.strip() for p in platforms.split(",") if p.strip()] if platforms else []
+    ids = _platform_ids(platforms) if platforms is not None else []
     estimates = _estimates(workload_spec, hardware, resolve_calibration(calibration), ids)
     problems = _site_problems(workload_spec, hardware, estimates)
     if json_output:
@@ -146,6 +195,29 @@ def estimate_command(
             out.print(f"[yellow]{e.workload} on {e.platform}:[/yellow] {note}")
     for text in dict.fromkeys(e.calibrated_on for e in estimates):
         out.print(f"calibrated on: {text}")
+
+
+def _blamed_field(spec: Spec, index: int) -> tuple[str, ...]:
+    """The workload's field an estimate failure points at: its target, or the size it fixes."""
+    given = spec.workloads[index]
+    if given.target is not None:
+        return ("target",)
+    return ("systems",) if given.systems is not None else ("accelerators",)
+
+
+def _platform_ids(text: str) -> list[str]:
+    """The system ids of a --platforms value: comma-separated, none empty or repeated."""
+    where = Location(None, "--platforms")
+    hint = "comma-separated system ids, e.g. dgx-h100,dgx-b200 (`refarch catalog list` lists them)"
+    ids = [part.strip() for part in text.split(",")]
+    if not any(ids):
+        raise InputError(f"no system id in {text!r}", where, hint)
+    if "" in ids:
+        raise InputError(f"an empty system id in {text!r} (two commas in a row, or one at an end)", where, hint)
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise InputError(f"{', '.join(repeated)} given more than once", where, hint)
+    return ids
 
 
 def _site_problems(spec: Spec, catalog: Catalog, estimates: list[Estimate]) -> list[list[str]]:
@@ -218,7 +290,10 @@ def compare_command(
     spec: Annotated[Path, typer.Argument(help="Workload spec (YAML).")],
     platforms: Annotated[str, typer.Option("--platforms", help="Comma-separated system ids, e.g. dgx-h100,dgx-b200.")],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="CSV to write [default: <spec name>-compare.csv].")
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="CSV to write [default: NAME-compare.csv, NAME being the spec's metadata.name]."
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing CSV.")] = False,
     calibration: CalibrationOption = None,
@@ -226,11 +301,13 @@ def compare_command(
 ) -> None:
     """Compare platforms side by side for SPEC's workloads and write the table as CSV.
 
-    The `site_problems` column says what keeps a row from fitting the site (empty when it fits).
+    Target workloads are compared at each platform's fewest systems that meet the target, beyond the site's limits
+    if need be, so no platform drops out; the `site_problems` column says what keeps a row from fitting the site
+    (empty when it fits).
     """
     workload_spec = load_spec(spec)
     hardware = load_catalog(catalog or [])
-    ids = [p.strip() for p in platforms.split(",") if p.strip()]
+    ids = _platform_ids(platforms)
     if len(ids) < 2:
         raise InputError("compare needs at least two platforms", Location(None, "--platforms"), "e.g. a,b")
     target = output or Path(f"{workload_spec.metadata.name}-compare.csv")

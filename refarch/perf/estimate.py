@@ -238,6 +238,7 @@ def estimate_training(
         raise NotSupportedError(
             f"{platform.system_name} has no {workload.precision} peak in the catalog",
             hint="use precision bf16 or a platform that supports it",
+            field=("precision",),
         )
     job, notes = _job(workload, platform, scale_out)
     fabric_note = scale_out.note(platform)
@@ -248,7 +249,8 @@ def estimate_training(
     accelerators = systems * platform.accelerators_per_system
     choice = best_layout(job, platform, accelerators, efficiency, _limits(workload))
     if choice is None:
-        raise InfeasibleError(_no_fit_message(workload, platform, accelerators, calibration))
+        text, field = _no_fit_message(workload, platform, accelerators, calibration)
+        raise InfeasibleError(text, field=field)
     notes += _batch_notes(workload.name, job, choice, accelerators)
     return _record(workload, platform, systems, choice, calibration, pue, tuple(notes))
 
@@ -336,6 +338,7 @@ def _wafer_step(workload: WorkloadPlan, platform: Platform, systems: int, job: T
             f"{platform.system_name} trains by weight streaming, data parallel over its systems only; the spec "
             f"fixes {workload.parallelism}",
             hint=f"drop 'parallelism' or set only dp: {systems}",
+            field=("parallelism",),
         )
     if systems > job.global_batch_seqs:
         raise InfeasibleError(
@@ -403,8 +406,8 @@ def _wafer_memory(step: WaferTrainingEstimate, platform: Platform) -> dict[str, 
     }
 
 
-def _broken_rules(workload: WorkloadPlan, platform: Platform) -> list[str]:
-    """Which of the layout rules the spec's fixed degrees break (memory aside)."""
+def _broken_rules(workload: WorkloadPlan, platform: Platform) -> list[tuple[str, str]]:
+    """Which of the layout rules the spec's fixed degrees break (memory aside): (degree, why) pairs."""
     job, _ = _job(workload, platform)
     shape, fixed = job.shape, workload.parallelism
     broken = []
@@ -413,22 +416,32 @@ def _broken_rules(workload: WorkloadPlan, platform: Platform) -> list[str]:
     if tp and tp not in degrees:
         allowed = ", ".join(str(t) for t in degrees)
         broken.append(
-            f"tp {tp} must divide the {shape.heads} attention heads and stay inside one {platform.scale_up_domain}-"
-            f"accelerator scale-up domain (allowed: {allowed})"
+            (
+                "tp",
+                f"tp {tp} must divide the {shape.heads} attention heads and stay inside one {platform.scale_up_domain}-"
+                f"accelerator scale-up domain (allowed: {allowed})",
+            )
         )
     if pp > shape.layers:
-        broken.append(f"pp {pp} exceeds the model's {shape.layers} layers")
+        broken.append(("pp", f"pp {pp} exceeds the model's {shape.layers} layers"))
     if cp and shape.seq_len % cp:
-        broken.append(f"cp {cp} does not divide the sequence length {shape.seq_len}")
+        broken.append(("cp", f"cp {cp} does not divide the sequence length {shape.seq_len}"))
     if dp and not batch_fits(job.global_batch_seqs, dp):
         broken.append(
-            f"dp {dp} needs whole sequences on every replica: a global batch of {job.global_batch_seqs} would round "
-            f"up to {rounded_batch(job.global_batch_seqs, dp, 1)} (at most {MAX_BATCH_ROUNDING:.0%} is allowed)"
+            (
+                "dp",
+                f"dp {dp} needs whole sequences on every replica: a global batch of {job.global_batch_seqs} would "
+                f"round up to {rounded_batch(job.global_batch_seqs, dp, 1)} (at most {MAX_BATCH_ROUNDING:.0%} is "
+                "allowed)",
+            )
         )
     return broken
 
 
-def _no_fit_message(workload: WorkloadPlan, platform: Platform, accelerators: int, calibration: Calibration) -> str:
+def _no_fit_message(
+    workload: WorkloadPlan, platform: Platform, accelerators: int, calibration: Calibration
+) -> tuple[str, tuple[str, ...]]:
+    """Why no layout fits, and the spec field to blame (a fixed degree whose rule is broken; else none)."""
     usable = usable_bytes(platform) / 1e9
     text = (
         f"workload '{workload.name}' ({workload.model.params / 1e9:g}B parameters) fits on no layout of "
@@ -438,9 +451,9 @@ def _no_fit_message(workload: WorkloadPlan, platform: Platform, accelerators: in
         text += f" with the spec's parallelism {workload.parallelism}"
         broken = _broken_rules(workload, platform)
         if broken:
-            return f"{text}: {'; '.join(broken)}"
+            return f"{text}: {'; '.join(why for _, why in broken)}", ("parallelism", broken[0][0])
     nearest = fit_accelerators(workload, platform, calibration, limit=1 << 20)
     if nearest is not None:
         systems = nearest // platform.accelerators_per_system
         text += f"; the smallest size that fits is {systems} x {platform.system_id} ({nearest} accelerators)"
-    return text
+    return text, ()

@@ -178,7 +178,10 @@ def inference_estimate(
     eff = efficiency or GpuInferenceEfficiency()
     allowed = tp_options(request.shape, platform)
     if tp is not None and tp not in allowed:
-        raise InfeasibleError(f"tp {tp} is not one of {allowed} on {platform.system_id} ({request.shape.heads} heads)")
+        raise InfeasibleError(
+            f"tp {tp} is not one of {allowed} on {platform.system_id} ({request.shape.heads} heads)",
+            field=("parallelism", "tp"),
+        )
     candidates = [t for t in ([tp] if tp else allowed) if (accelerators or t) >= t]
     layouts = [x for t in candidates if (x := gpu_layout(request, platform, t, replicas or (accelerators or t) // t))]
     if not layouts:

@@ -123,6 +123,7 @@ def serve_at_size(
             f"{platform.system_name} holds a replica's weights in the SRAM of as many wafers as they need; there "
             f"is no tensor parallel degree to fix (the spec gives tp {tp})",
             hint="drop parallelism.tp for this workload",
+            field=("parallelism", "tp"),
         )
     if not platform.wafer:
         est = inference_estimate(request, platform, accelerators=accelerators, tp=tp)
