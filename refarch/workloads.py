@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from refarch.catalog import Catalog
 from refarch.catalog_models import LlmModel
+from refarch.model_checks import check_model, check_request
 from refarch.plan import Assumption, ModelShape, WorkloadPlan
 from refarch.spec import Spec, WorkloadSpec
 
@@ -25,11 +26,15 @@ def resolve_workloads(spec: Spec, catalog: Catalog) -> tuple[list[WorkloadPlan],
 
     Raises:
         CatalogError: a `model.preset` names no model entry (the message suggests the closest ids).
+        SpecError: a model shape that cannot exist or does not match its params, or inference requests longer
+            than the model's context (refarch.model_checks).
     """
     plans: list[WorkloadPlan] = []
     assumptions: list[Assumption] = []
     for index, workload in enumerate(spec.workloads):
         shape = _shape(spec, catalog, workload, index, assumptions)
+        check_model(spec, index, shape)
+        check_request(spec, index, shape)
         plans.append(_workload_plan(workload, shape, assumptions))
     return plans, assumptions
 
