@@ -313,6 +313,9 @@ def compare_command(
     target = output or Path(f"{workload_spec.metadata.name}-compare.csv")
     if target.exists() and not force:
         raise OutputError("file exists; pass --force to replace it", Location(target))
+    folder = target.parent
+    if not folder.is_dir():  # checked before the estimates, which take seconds, rather than after them
+        raise OutputError(f"cannot write the comparison: {folder} is not a directory", Location(target))
     limits = site_limits(workload_spec, hardware, {})
     estimates = _estimates(workload_spec, hardware, resolve_calibration(calibration), ids)
     problems = _site_problems(workload_spec, hardware, estimates)

@@ -102,3 +102,8 @@ def test_a_target_met_at_no_size_is_shown_at_the_fastest_and_says_why(run_cli: R
     assert code == 0 and "meets the target at no size" in err
     assert "one per sequence of the global batch" in err  # 512 sequences: 512 wafers at most
     assert " 512 " in out
+
+
+def test_compare_into_a_missing_directory_fails_before_estimating(run_cli: Run, tmp_path: Path) -> None:
+    code, out, err = run_cli("compare", SERVE_EXAMPLE, "--platforms", "dgx-h100,dgx-b200", "-o", tmp_path / "no/c.csv")
+    assert code == 4 and "is not a directory" in err and "platform comparison" not in out
