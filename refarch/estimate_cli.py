@@ -5,32 +5,26 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import tempfile
-from collections.abc import Callable
-from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from refarch.catalog import Catalog, load_catalog
 from refarch.console import make_console
-from refarch.errors import InfeasibleError, InputError, Location, NotSupportedError, OutputError, RefarchError
-from refarch.inference_targets import fixed_serving, inference_platforms
-from refarch.perf.calibration_file import Calibration
-from refarch.perf.estimate import TrainingEstimate, estimate_training, useful_systems
-from refarch.perf.platform import MAX_SYSTEMS, Platform, platform_from_catalog
+from refarch.errors import InputError, Location, OutputError
+from refarch.estimate_rows import SYSTEM_IDS, Row, estimate_rows
+from refarch.perf.estimate import TrainingEstimate
+from refarch.perf.platform import Platform, platform_from_catalog
 from refarch.perf.serving import ServingEstimate
-from refarch.perf.target import Estimate, Outcome, SiteLimits, candidate
+from refarch.perf.target import Estimate, SiteLimits, candidate
 from refarch.perf_cli import CalibrationOption, CatalogDirs, resolve_calibration
-from refarch.plan import WorkloadPlan
 from refarch.site_fit import site_problems
 from refarch.spec import Spec, load_spec
-from refarch.target_sizing import platform_outcome, scale_out, site_limits, training_platforms
-from refarch.workloads import resolve_workloads
+from refarch.target_sizing import site_limits
 
 __all__ = ["compare_command", "estimate_command"]
 
@@ -39,125 +33,9 @@ notes = make_console(stderr=True)
 COMPARE_COLUMNS = (
     "workload", "kind", "platform", "systems", "accelerators", "racks", "it_power_kw", "facility_power_kw",
     "capex_usd", "energy_mwh", "time_to_train_days", "tokens_per_second", "mfu", "output_tokens_per_second",
-    "ttft_s", "band_pct", "site_problems",
+    "ttft_s", "band_pct", "meets_target", "site_problems",
 )  # fmt: skip
-
-
-def _estimates(spec: Spec, catalog: Catalog, calibration: Calibration, ids: list[str]) -> list[Estimate]:
-    workloads, _ = resolve_workloads(spec, catalog)
-    return [e for index, w in enumerate(workloads) for e in _estimates_for(spec, catalog, index, w, calibration, ids)]
-
-
-def _estimates_for(
-    spec: Spec, catalog: Catalog, index: int, workload: WorkloadPlan, calibration: Calibration, ids: list[str]
-) -> list[Estimate]:
-    """The workload at its fixed size (same accelerators on other platforms) or at the size meeting its target."""
-    limits = site_limits(spec, catalog, {})
-    platforms = _platforms(spec, catalog, index, workload, ids)
-    results = []
-    for platform in platforms:
-        try:
-            results.append(_estimate_one(spec, catalog, index, workload, calibration, platform, limits))
-        except (InfeasibleError, NotSupportedError) as exc:
-            if len(platforms) > 1:
-                notes.print(f"[yellow]{workload.name} on {platform.system_id}:[/yellow] {exc.message}")
-                continue
-            raise _located(spec, index, workload, platform, exc) from exc
-    return results
-
-
-def _located(
-    spec: Spec, index: int, workload: WorkloadPlan, platform: Platform, exc: InfeasibleError | NotSupportedError
-) -> RefarchError:
-    """`exc` placed in the spec: at the field the model blamed, else the target (whose size the site's limits
-    bound) or the platform, and naming the workload and platform when the model's message does not."""
-    if exc.location is not None:
-        return exc
-    path = exc.field or _blamed_field(spec, index)
-    message = exc.message
-    if f"'{workload.name}'" not in message:
-        message = f"workload '{workload.name}' on {platform.system_id}: {message}"
-    hint = exc.hint
-    if not hint and path == ("target",):
-        hint = "raise the site's power_budget, max_racks or budget, relax the target, or try other --platforms"
-    return type(exc)(message, spec.where("workloads", index, *path), hint)
-
-
-def _estimate_one(
-    spec: Spec,
-    catalog: Catalog,
-    index: int,
-    workload: WorkloadPlan,
-    calibration: Calibration,
-    platform: Platform,
-    limits: SiteLimits,
-) -> Estimate:
-    if workload.target:
-        outcome = partial(platform_outcome, spec, catalog, index, workload, calibration, platform=platform)
-        return _target_estimate(outcome, workload, platform, limits)
-    systems = _systems_on(spec, catalog, index, platform)
-    if workload.workload_type == "inference":
-        return fixed_serving(spec, index, workload, platform, systems)
-    return estimate_training(
-        workload, platform, systems, calibration, scale_out(spec, catalog, platform), spec.site.pue
-    )
-
-
-def _target_estimate(
-    outcome: Callable[[SiteLimits], Outcome], workload: WorkloadPlan, platform: Platform, limits: SiteLimits
-) -> Estimate:
-    """The fewest systems that meet the target: within the site's limits if they allow it, else beyond them (the
-    site column then says what the site cannot take), so that a comparison shows every platform's price of the
-    target instead of dropping the ones this site cannot host. With no size meeting it, the fastest size found.
-
-    Raises:
-        InfeasibleError: the model fits on no size of the platform.
-    """
-    within = outcome(limits)
-    if within.meeting is not None:
-        return within.meeting
-    unbounded = replace(limits, power_w=None, racks=None, budget_usd=None)
-    beyond = outcome(unbounded)
-    if beyond.meeting is not None:
-        return beyond.meeting
-    closest = beyond.closest or within.closest
-    reason = beyond.reason or within.reason
-    if closest is None:
-        raise InfeasibleError(reason or f"the model fits on no size of {platform.system_id}")
-    notes.print(
-        f"[yellow]{workload.name} on {platform.system_id}:[/yellow] meets the target at no size"
-        f"{f' ({reason})' if reason else ''}; shown at the fastest size found, {closest.systems} systems"
-        f"{_why_no_larger(workload, platform, closest.systems)}"
-    )
-    return closest
-
-
-def _why_no_larger(workload: WorkloadPlan, platform: Platform, systems: int) -> str:
-    """Why the fastest size is not larger: refarch's search cap, or a wafer per sequence of the global batch."""
-    if systems >= MAX_SYSTEMS:
-        return f" (refarch sizes at most {MAX_SYSTEMS:,})"
-    if useful_systems(workload, platform) == systems:
-        return " (one per sequence of the global batch: wafers train data parallel only)"
-    return ""
-
-
-def _systems_on(spec: Spec, catalog: Catalog, index: int, platform: Platform) -> int:
-    """Systems of `platform` with the accelerators the spec gives its own platform."""
-    given = spec.workloads[index]
-    per_system = platform_from_catalog(catalog, str(given.platform)).accelerators_per_system
-    accelerators = int(given.accelerators or 0) or int(given.systems or 0) * per_system
-    return math.ceil(accelerators / platform.accelerators_per_system)
-
-
-def _platforms(spec: Spec, catalog: Catalog, index: int, workload: WorkloadPlan, ids: list[str]) -> list[Platform]:
-    if ids:
-        return [platform_from_catalog(catalog, i, Location(None, "--platforms")) for i in ids]
-    given = spec.workloads[index].platform
-    if given is not None:
-        return [platform_from_catalog(catalog, given, spec.where("workloads", index, "platform"))]
-    if workload.workload_type == "inference":
-        return inference_platforms(catalog)
-    return training_platforms(catalog, workload.precision)
+PLATFORMS_HINT = f"comma-separated system ids, e.g. dgx-h100,dgx-b200 ({SYSTEM_IDS})"
 
 
 def estimate_command(
@@ -172,24 +50,32 @@ def estimate_command(
     """Estimate SPEC's workloads: throughput, memory, time to train and energy (training); output tokens/s, TTFT,
     replicas and KV cache (inference).
 
-    Fixed-size workloads are estimated at their size; target workloads on every candidate platform at the fewest
-    systems that meet the target, beyond the site's limits if need be (or, if no size meets it, at the fastest size
-    found; a note says so). The `site` column (`site_problems` in JSON) says whether the site's cooling,
-    rack power, facility power, racks and budget can take each row; notes below the table say why not, and when a
-    layout rounds the global batch up or leaves accelerators idle.
+    Fixed-size workloads are estimated at their size; target workloads on every candidate platform at the fewest systems
+    that meet the target, beyond the site's limits if need be. When no size meets it, the row shows the most the site's
+    limits allow and a note below the table says that it misses the target, why, and what the largest size tried gives;
+    the `target` column says met or missed (`meets_target` in JSON). The `site` column (`site_problems` in JSON) says
+    whether the site's cooling, rack power, facility power, racks and budget can take each row; notes below the table
+    say why not, and when a layout rounds the global batch up or leaves accelerators idle. A platform the model cannot
+    run the workload on at any size gets a note on stderr instead of a row; a workload with no row at all is an error.
     """
     workload_spec = load_spec(spec)
     hardware = load_catalog(catalog or [])
     ids = _platform_ids(platforms) if platforms is not None else []
-    estimates = _estimates(workload_spec, hardware, resolve_calibration(calibration), ids)
+    rows = estimate_rows(workload_spec, hardware, resolve_calibration(calibration), ids, notes.print)
+    estimates = [r.estimate for r in rows]
     problems = _site_problems(workload_spec, hardware, estimates)
     if json_output:
-        records = [e.as_dict() | {"site_problems": p} for e, p in zip(estimates, problems, strict=True)]
+        records = [
+            r.estimate.as_dict() | {"site_problems": p, "meets_target": r.meets_target}
+            for r, p in zip(rows, problems, strict=True)
+        ]
         out.print_json(json.dumps(records, sort_keys=True))
+        _print_misses(rows, notes)  # stdout carries the JSON alone
         return
-    _print_training([(e, p) for e, p in zip(estimates, problems, strict=True) if isinstance(e, TrainingEstimate)])
-    _print_inference([(e, p) for e, p in zip(estimates, problems, strict=True) if isinstance(e, ServingEstimate)])
-    _print_site_problems(estimates, problems)
+    _print_training([(r, p) for r, p in zip(rows, problems, strict=True) if isinstance(r.estimate, TrainingEstimate)])
+    _print_inference([(r, p) for r, p in zip(rows, problems, strict=True) if isinstance(r.estimate, ServingEstimate)])
+    _print_misses(rows, out)
+    _print_site_problems(rows, problems)
     for e in estimates:
         for note in e.layout_notes if isinstance(e, TrainingEstimate) else []:
             out.print(f"[yellow]{e.workload} on {e.platform}:[/yellow] {note}")
@@ -197,18 +83,19 @@ def estimate_command(
         out.print(f"calibrated on: {text}")
 
 
-def _blamed_field(spec: Spec, index: int) -> tuple[str, ...]:
-    """The workload's field an estimate failure points at: its target, or the size it fixes."""
-    given = spec.workloads[index]
-    if given.target is not None:
-        return ("target",)
-    return ("systems",) if given.systems is not None else ("accelerators",)
+def _print_misses(rows: list[Row], console: Console) -> None:
+    for r in rows:
+        if r.meets_target is False:
+            e = r.estimate
+            console.print(
+                f"[yellow]{e.workload} on {e.platform} misses the target at the size shown:[/yellow] {r.miss}"
+            )
 
 
 def _platform_ids(text: str) -> list[str]:
     """The system ids of a --platforms value: comma-separated, none empty or repeated."""
     where = Location(None, "--platforms")
-    hint = "comma-separated system ids, e.g. dgx-h100,dgx-b200 (`refarch catalog list` lists them)"
+    hint = PLATFORMS_HINT
     ids = [part.strip() for part in text.split(",")]
     if not any(ids):
         raise InputError(f"no system id in {text!r}", where, hint)
@@ -230,10 +117,18 @@ def _site_column(problems: list[str]) -> str:
     return "no" if problems else "ok"
 
 
-def _print_site_problems(estimates: list[Estimate], problems: list[list[str]]) -> None:
-    for e, found in zip(estimates, problems, strict=True):
+def _target_column(row: Row) -> str:
+    return {None: "-", True: "met", False: "missed"}[row.meets_target]
+
+
+def _print_site_problems(rows: list[Row], problems: list[list[str]]) -> None:
+    for r, found in zip(rows, problems, strict=True):
         if found:
-            out.print(f"[yellow]site cannot take {e.workload} on {e.platform}:[/yellow] {'; '.join(found)}")
+            e = r.estimate
+            # A target row this big is the fewest systems that meet the target: say so, and what would let it fit.
+            size = " at the fewest systems that meet the target" if r.meets_target else ""
+            cure = "; to fit, raise these limits, relax the target or try another platform" if r.meets_target else ""
+            out.print(f"[yellow]site cannot take {e.workload} on {e.platform}{size}:[/yellow] {'; '.join(found)}{cure}")
 
 
 def _days(seconds: float | None) -> str:
@@ -247,41 +142,52 @@ def _table(title: str, columns: tuple[str, ...]) -> Table:
     return table
 
 
-def _print_training(estimates: list[tuple[TrainingEstimate, list[str]]]) -> None:
-    if not estimates:
+def _print_training(rows: list[tuple[Row, list[str]]]) -> None:
+    if not rows:
         return
+    targets = _has_targets(rows)
     table = _table(
         "training estimates (band: GPU leave-one-source-out error; wafers: their own, wider fit)",
         ("workload", "platform", "systems", "tp/pp/dp/cp", "tokens/s/acc", "TFLOP/s/acc", "MFU", "mem GB",
-         "ideal", "with goodput", "energy MWh", "band", "site"),
+         "ideal", "with goodput", "energy MWh", "band", *(("target",) if targets else ()), "site"),
     )  # fmt: skip
-    for e, problems in estimates:
+    for r, problems in rows:
+        e = r.estimate
+        assert isinstance(e, TrainingEstimate)
         p = e.parallelism
         table.add_row(
             e.workload, e.platform, str(e.systems), f"{p['tp']}/{p['pp']}/{p['dp']}/{p['cp']}",
             f"{e.tokens_per_second_per_accelerator:,.0f}", f"{e.model_tflops_per_accelerator:,.0f}",
             f"{e.mfu:.1%}", f"{e.memory_per_accelerator_gb:.0f}", _days(e.time_to_train_ideal_s),
             _days(e.time_to_train_s), "-" if e.energy_mwh is None else f"{e.energy_mwh:,.0f}", f"±{e.band:.0%}",
-            _site_column(problems),
+            *((_target_column(r),) if targets else ()), _site_column(problems),
         )  # fmt: skip
     out.print(table)
 
 
-def _print_inference(estimates: list[tuple[ServingEstimate, list[str]]]) -> None:
-    if not estimates:
+def _has_targets(rows: list[tuple[Row, list[str]]]) -> bool:
+    """Whether a table needs the target column: specs with fixed sizes only keep the table they always had."""
+    return any(r.meets_target is not None for r, _ in rows)
+
+
+def _print_inference(rows: list[tuple[Row, list[str]]]) -> None:
+    if not rows:
         return
+    targets = _has_targets(rows)
     table = _table(
         "inference estimates (uncalibrated on GPUs; wafers anchored on two single-stream figures)",
         ("workload", "platform", "systems", "replicas", "streams/replica", "out tok/s", "per stream", "TTFT s",
-         "mem GB/acc", "KV GB/acc", "band", "site"),
+         "mem GB/acc", "KV GB/acc", "band", *(("target",) if targets else ()), "site"),
     )  # fmt: skip
-    for e, problems in estimates:
+    for r, problems in rows:
+        e = r.estimate
+        assert isinstance(e, ServingEstimate)
         s = e.serving
         table.add_row(
             e.workload, e.platform, str(e.systems), f"{s.replicas} x {e.replica}", str(s.streams_per_replica),
             f"{s.aggregate_tokens_per_s:,.0f}", f"{s.per_stream_tokens_per_s:,.1f}", f"{s.ttft_s:.3g}",
             f"{(s.weight_bytes + s.kv_bytes) / 1e9:.1f}", f"{s.kv_bytes / 1e9:.1f}", f"±{e.band:.0%}",
-            _site_column(problems),
+            *((_target_column(r),) if targets else ()), _site_column(problems),
         )  # fmt: skip
     out.print(table)
 
@@ -302,14 +208,16 @@ def compare_command(
     """Compare platforms side by side for SPEC's workloads and write the table as CSV.
 
     Target workloads are compared at each platform's fewest systems that meet the target, beyond the site's limits
-    if need be, so no platform drops out; the `site_problems` column says what keeps a row from fitting the site
-    (empty when it fits).
+    if need be, so that no platform drops out for the site's sake; when no size meets it, at the most the site's
+    limits allow, with `meets_target` "no" and a note saying why. The `site_problems` column says what keeps a row
+    from fitting the site (empty when it fits). A platform the model cannot run the workload on at any size gets a
+    note on stderr instead of a row.
     """
     workload_spec = load_spec(spec)
     hardware = load_catalog(catalog or [])
     ids = _platform_ids(platforms)
     if len(ids) < 2:
-        raise InputError("compare needs at least two platforms", Location(None, "--platforms"), "e.g. a,b")
+        raise InputError("compare needs at least two platforms", Location(None, "--platforms"), PLATFORMS_HINT)
     target = output or Path(f"{workload_spec.metadata.name}-compare.csv")
     if target.exists() and not force:
         raise OutputError("file exists; pass --force to replace it", Location(target))
@@ -317,15 +225,21 @@ def compare_command(
     if not folder.is_dir():  # checked before the estimates, which take seconds, rather than after them
         raise OutputError(f"cannot write the comparison: {folder} is not a directory", Location(target))
     limits = site_limits(workload_spec, hardware, {})
-    estimates = _estimates(workload_spec, hardware, resolve_calibration(calibration), ids)
-    problems = _site_problems(workload_spec, hardware, estimates)
-    rows = [
-        _compare_row(e, platform_from_catalog(hardware, e.platform), limits) | {"site_problems": "; ".join(p)}
-        for e, p in zip(estimates, problems, strict=True)
+    rows = estimate_rows(workload_spec, hardware, resolve_calibration(calibration), ids, notes.print)
+    problems = _site_problems(workload_spec, hardware, [r.estimate for r in rows])
+    records = [
+        _compare_row(r.estimate, platform_from_catalog(hardware, r.estimate.platform), limits)
+        | {"meets_target": _yes_no(r.meets_target), "site_problems": "; ".join(p)}
+        for r, p in zip(rows, problems, strict=True)
     ]
-    _print_compare(rows)
-    _write_csv(target, rows)
+    _print_compare(records)
+    _print_misses(rows, out)
+    _write_csv(target, records)
     out.print(f"comparison written to {target}")
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
 
 
 def _compare_row(e: Estimate, platform: Platform, limits: SiteLimits) -> dict[str, str]:

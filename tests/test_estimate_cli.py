@@ -4,6 +4,7 @@ the site's limits cannot hold."""
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,6 +63,12 @@ def fixed_training(parallelism: str = "", preset: str = "llama3-8b", systems: in
             "workloads[0].precision",
             "no fp8 peak",
         ),
+        (
+            fixed_training("", "llama3.1-405b", 1).replace("dgx-h100", "cs-2"),
+            3,
+            "workloads[0].model.seq_len",
+            "the longest sequence that fits is 2252 tokens",
+        ),
     ],
 )
 def test_estimate_errors_point_at_the_field_to_change(
@@ -72,10 +79,85 @@ def test_estimate_errors_point_at_the_field_to_change(
     assert f"at '{path}'" in err and fragment in err and "workload 'w1'" in err
 
 
-def test_a_fixed_tp_on_a_wafer_points_at_parallelism(run_cli: Run, write_spec: Callable[[str], Path]) -> None:
+def test_a_fixed_tp_on_a_wafer_points_at_the_degree(run_cli: Run, write_spec: Callable[[str], Path]) -> None:
     text = WAFER_EXAMPLE.read_text().replace("    systems: 4\n", "    systems: 4\n    parallelism: {tp: 2}\n")
     code, _, err = run_cli("estimate", write_spec(text))
-    assert code == 2 and "at 'workloads[0].parallelism'" in err and "data parallel" in err
+    assert code == 2 and "at 'workloads[0].parallelism.tp'" in err and "data parallel" in err
+
+
+def test_several_broken_degrees_point_at_the_first(run_cli: Run, write_spec: Callable[[str], Path]) -> None:
+    code, _, err = run_cli("estimate", write_spec(fixed_training("{tp: 16, pp: 200}", "llama3-70b", 4)))
+    assert code == 3 and "at 'workloads[0].parallelism.tp'" in err
+    assert "tp 16 must divide" in err and "pp 200 exceeds" in err
+
+
+def test_plan_warns_about_a_broken_fixed_degree(
+    run_cli: Run, write_spec: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """`plan` keeps a fixed-size workload whose estimate fails and warns instead (target_sizing.fixed_estimate)."""
+    spec = write_spec(fixed_training("{tp: 16}", "llama3-70b", 4))
+    code, out, err = run_cli("plan", spec, "-o", tmp_path / "bundle")
+    assert code == 0, err
+    assert "no performance estimate for workload 'w1'" in out + err and "tp 16 must divide" in out + err
+
+
+def target_spec(example: Path, old: str, new: str) -> str:
+    text = example.read_text()
+    assert old in text
+    return text.replace(old, new)
+
+
+@pytest.mark.parametrize(
+    ("spec", "path", "fragment"),
+    [
+        (
+            target_spec(TARGET_EXAMPLE, "    precision: bf16", "    precision: bf16\n    parallelism: {tp: 16}"),
+            "workloads[0].parallelism.tp",
+            "tp 16 must divide the 64 attention heads",
+        ),
+        (
+            target_spec(SERVE_EXAMPLE, "    precision: bf16", "    precision: bf16\n    parallelism: {tp: 16}"),
+            "workloads[0].parallelism.tp",
+            "tp 16 is not one of [1, 2, 4, 8]",
+        ),
+        (
+            target_spec(SERVE_EXAMPLE, "preset: llama3-70b", "preset: llama3.1-405b"),
+            "workloads[0].model",
+            "fits with fp8 weights",
+        ),
+    ],
+    ids=["training-tp", "inference-tp", "model-too-big"],
+)
+def test_a_target_no_size_of_the_platform_runs_points_at_the_cause(
+    run_cli: Run, write_spec: Callable[[str], Path], spec: str, path: str, fragment: str
+) -> None:
+    code, out, err = run_cli("estimate", write_spec(spec), "--platforms", "dgx-a100")
+    assert code == 3 and "Traceback" not in out + err
+    assert "spec.yaml" in err and f"at '{path}'" in err and fragment in err
+    assert "on dgx-a100" in err and ("'pretrain-70b'" in err or "'chat-70b'" in err)
+
+
+def test_a_workload_with_no_estimate_on_any_platform_is_an_error(
+    run_cli: Run, write_spec: Callable[[str], Path], tmp_path: Path
+) -> None:
+    spec = write_spec(target_spec(SERVE_EXAMPLE, "preset: llama3-70b", "preset: llama3.1-405b"))
+    code, out, err = run_cli("estimate", spec, "--platforms", "dgx-a100,dgx-h100")
+    assert code == 3 and "Traceback" not in out + err
+    assert "chat-70b on dgx-a100: no estimate:" in err and "chat-70b on dgx-h100: no estimate:" in err
+    assert "at 'workloads[0].model'" in err and "has an estimate on none of dgx-a100, dgx-h100" in err
+    output = tmp_path / "c.csv"
+    code, _, err = run_cli("compare", spec, "--platforms", "dgx-a100,dgx-h100", "-o", output)
+    assert code == 3 and "has an estimate on none of" in err and not output.exists()
+
+
+def test_a_platform_with_no_estimate_is_named_and_the_others_are_shown(
+    run_cli: Run, write_spec: Callable[[str], Path]
+) -> None:
+    spec = write_spec(target_spec(SERVE_EXAMPLE, "preset: llama3-70b", "preset: llama3.1-405b"))
+    code, out, err = run_cli("estimate", spec, "--platforms", "dgx-a100,cs-2")
+    assert code == 0, err
+    assert "chat-70b on dgx-a100: no estimate:" in err and "does not fit dgx-a100" in err
+    assert "cs-2" in out and "dgx-a100" not in out
 
 
 def test_compare_shows_a_platform_the_site_cannot_hold_at_the_size_that_meets_the_target(
@@ -90,20 +172,90 @@ def test_compare_shows_a_platform_the_site_cannot_hold_at_the_size_that_meets_th
     assert set(rows) == {"cs-2", "dgx-h100"}
     assert float(rows["cs-2"]["output_tokens_per_second"]) >= 20000
     assert "over the site's" in rows["cs-2"]["site_problems"] and rows["dgx-h100"]["site_problems"] == ""
+    assert rows["cs-2"]["meets_target"] == rows["dgx-h100"]["meets_target"] == "yes"
 
 
 def test_estimate_on_one_platform_the_site_cannot_hold_says_so(run_cli: Run) -> None:
+    """One platform is shown as in a comparison: at the fewest systems that meet the target, with what the site
+    cannot take and what would help, rather than an error naming neither file nor workload."""
     code, out, _ = run_cli("estimate", SERVE_EXAMPLE, "--platforms", "cs-2")
-    assert code == 0 and "site cannot take chat-70b on cs-2" in out and "facility power" in out
+    assert code == 0 and "site cannot take chat-70b on cs-2 at the fewest systems that meet the target" in out
+    assert "facility power" in out and "relax the target or try another platform" in out
+    assert table_cells(out, "cs-2")[-2:] == ["met", "no"]  # the target and site columns
+    code, out, _ = run_cli("estimate", SERVE_EXAMPLE, "--platforms", "cs-2", "--json")
+    (record,) = json.loads(out)
+    assert record["meets_target"] is True and record["systems"] > 3 and record["site_problems"]
 
 
-def test_a_target_met_at_no_size_is_shown_at_the_fastest_and_says_why(run_cli: Run) -> None:
+def test_a_training_target_the_site_cannot_hold_is_shown_beyond_its_limits(
+    run_cli: Run, write_spec: Callable[[str], Path]
+) -> None:
+    """Training targets behave as inference ones: the fewest systems that meet them, whatever the site allows."""
+    spec = write_spec(target_spec(TARGET_EXAMPLE, "power_budget: 3 MW", "power_budget: 300 kW"))
+    code, out, err = run_cli("estimate", spec, "--platforms", "dgx-h100", "--json")
+    assert code == 0, err
+    (record,) = json.loads(out)
+    assert record["meets_target"] is True and record["time_to_train_s"]["with_goodput"] <= 30 * 86400
+    assert any("over the site's 300 kW" in p for p in record["site_problems"])
+
+
+def test_a_training_target_no_size_meets_is_shown_at_what_the_site_allows(run_cli: Run, tmp_path: Path) -> None:
+    """cs-2 trains data parallel only, one wafer per sequence: even 512 wafers take longer than 30 days."""
     code, out, err = run_cli("estimate", TARGET_EXAMPLE, "--platforms", "cs-2")
-    assert code == 0 and "meets the target at no size" in err
-    assert "one per sequence of the global batch" in err  # 512 sequences: 512 wafers at most
-    assert " 512 " in out
+    assert code == 0, err
+    assert table_cells(out, "cs-2")[-2:] == ["missed", "ok"]  # the target and site columns
+    assert "pretrain-70b on cs-2 misses the target at the size shown" in out
+    assert "512 systems (one per sequence of the global batch" in out
+    assert "shown at the most the site's limits allow, 80 systems" in out
+    code, out, err = run_cli("estimate", TARGET_EXAMPLE, "--platforms", "cs-2", "--json")
+    (record,) = json.loads(out)
+    assert record["meets_target"] is False and record["systems"] == 80 and record["site_problems"] == []
+    assert "misses the target" in err  # stdout holds the JSON alone
+    output = tmp_path / "c.csv"
+    code, out, err = run_cli("compare", TARGET_EXAMPLE, "--platforms", "cs-2,dgx-h100", "-o", output)
+    assert code == 0, err
+    rows = {row["platform"]: row["meets_target"] for row in csv.DictReader(output.open(encoding="utf-8"))}
+    assert rows == {"cs-2": "no", "dgx-h100": "yes"} and "misses the target" in out
+
+
+def test_an_inference_target_no_size_meets_is_shown_at_what_the_site_allows(
+    run_cli: Run, write_spec: Callable[[str], Path]
+) -> None:
+    """No replica prefills 2048 tokens in a millisecond: more systems do not help, so the rows stay on the site."""
+    spec = write_spec(target_spec(SERVE_EXAMPLE, "ttft_p99: 1 s", "ttft_p99: 0.001 s"))
+    code, out, err = run_cli("estimate", spec, "--platforms", "dgx-h100,dgx-b200", "--json")
+    assert code == 0, err
+    records = json.loads(out)
+    assert [r["platform"] for r in records] == ["dgx-h100", "dgx-b200"]
+    assert all(r["meets_target"] is False and r["site_problems"] == [] for r in records)
+    assert err.count("misses the target at the size shown") == 2 and "over the 0.001 s TTFT limit" in err
+
+
+def test_fixed_size_rows_have_no_target(run_cli: Run, write_spec: Callable[[str], Path], tmp_path: Path) -> None:
+    code, out, err = run_cli("estimate", write_spec(MINIMAL_SPEC), "--json")
+    assert code == 0, err
+    assert json.loads(out)[0]["meets_target"] is None
+    code, out, err = run_cli("estimate", write_spec(MINIMAL_SPEC))
+    assert code == 0 and "target" not in out and table_cells(out, "dgx-h100")[-1] == "ok"
+    output = tmp_path / "c.csv"
+    code, _, err = run_cli("compare", write_spec(MINIMAL_SPEC), "--platforms", "dgx-h100,dgx-b200", "-o", output)
+    assert code == 0, err
+    assert {row["meets_target"] for row in csv.DictReader(output.open(encoding="utf-8"))} == {""}
 
 
 def test_compare_into_a_missing_directory_fails_before_estimating(run_cli: Run, tmp_path: Path) -> None:
     code, out, err = run_cli("compare", SERVE_EXAMPLE, "--platforms", "dgx-h100,dgx-b200", "-o", tmp_path / "no/c.csv")
     assert code == 4 and "is not a directory" in err and "platform comparison" not in out
+
+
+def table_cells(out: str, platform: str) -> list[str]:
+    """The cells of the one table row on `platform`."""
+    (line,) = [line for line in out.splitlines() if line.startswith("│") and f" {platform} " in line]
+    return [cell.strip() for cell in line.strip("│").split("│")]
+
+
+def test_compare_help_names_its_default_output(run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--help` renders markdown: a default written as <spec name> would vanish as an HTML tag."""
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = run_cli("compare", "--help")
+    assert code == 0 and "[default: NAME-compare.csv, NAME being the spec's metadata.name]" in out

@@ -28,6 +28,7 @@ from refarch.perf.search import (
 from refarch.perf.training import TrainingJob
 from refarch.perf.wafer import WaferTrainingEstimate, wafer_training_estimate
 from refarch.perf.wafer_fit import default_wafer_calibration
+from refarch.perf.wafer_step import step_parts
 from refarch.plan import Assumption, WorkloadPlan
 
 __all__ = [
@@ -338,7 +339,7 @@ def _wafer_step(workload: WorkloadPlan, platform: Platform, systems: int, job: T
             f"{platform.system_name} trains by weight streaming, data parallel over its systems only; the spec "
             f"fixes {workload.parallelism}",
             hint=f"drop 'parallelism' or set only dp: {systems}",
-            field=("parallelism",),
+            field=("parallelism", next(iter(model_parallel), "dp")),
         )
     if systems > job.global_batch_seqs:
         raise InfeasibleError(
@@ -346,7 +347,21 @@ def _wafer_step(workload: WorkloadPlan, platform: Platform, systems: int, job: T
             f"{platform.system_id}: each system needs at least one sequence",
             hint=f"at most {job.global_batch_seqs} systems, or a larger global batch",
         )
+    _check_sequence_fits(workload, platform)
     return wafer_training_estimate(workload.model, platform, systems, job.global_batch_seqs)
+
+
+def _check_sequence_fits(workload: WorkloadPlan, platform: Platform) -> None:
+    """Checked before the size: one sequence's activations overflowing a wafer's SRAM is the one failure no number
+    of wafers (or of MemoryX nodes) cures, so it is reported first and blames the sequence length.
+
+    Raises:
+        InfeasibleError: one sequence does not fit; the hint names the longest that does.
+    """
+    try:
+        step_parts(workload.model, platform, 1, 1, default_wafer_calibration())  # raises only for the sequence
+    except InfeasibleError as exc:
+        raise InfeasibleError(exc.message, hint=exc.hint, field=("model", "seq_len")) from exc
 
 
 def _wafer_record(
