@@ -319,5 +319,18 @@ def fixed_estimate(
                 workload, platform, systems, calibration, scale_out(spec, catalog, platform), spec.site.pue
             )
     except RefarchError as exc:
-        return None, f"no performance estimate for workload '{workload.name}': {exc.message}"
+        return None, _no_estimate(spec, index, workload, exc)
     return (record_of(estimate, {}), list(estimate.assumptions)), None
+
+
+def _no_estimate(spec: Spec, index: int, workload: WorkloadPlan, exc: RefarchError) -> str:
+    """Why a fixed-size workload has no estimate (a plan warning), at the spec field to change: the one the model
+    blames, else the size. The path is inside the spec, not a file name, so that plan.json does not depend on where
+    the spec was read from."""
+    given = spec.workloads[index]
+    field = exc.field or (("systems",) if given.systems is not None else ("accelerators",))
+    path = exc.location.path if exc.location is not None else spec.where("workloads", index, *field).path
+    named = f"'{workload.name}'" in exc.message
+    message = exc.message if named else f"workload '{workload.name}': {exc.message}"
+    hint = f"; hint: {exc.hint}" if exc.hint else ""
+    return f"no performance estimate (spec at '{path}'): {message}{hint}"

@@ -91,14 +91,24 @@ def test_several_broken_degrees_point_at_the_first(run_cli: Run, write_spec: Cal
     assert "tp 16 must divide" in err and "pp 200 exceeds" in err
 
 
-def test_plan_warns_about_a_broken_fixed_degree(
-    run_cli: Run, write_spec: Callable[[str], Path], tmp_path: Path
+@pytest.mark.parametrize(
+    ("spec", "path", "fragment"),
+    [
+        (fixed_training("{tp: 16}", "llama3-70b", 4), "workloads[0].parallelism.tp", "tp 16 must divide"),
+        (fixed_training("", "llama3.1-405b", 1), "workloads[0].systems", "the smallest size that fits is"),
+    ],
+)
+def test_plan_warns_where_a_fixed_size_has_no_estimate(
+    run_cli: Run, write_spec: Callable[[str], Path], tmp_path: Path, spec: str, path: str, fragment: str
 ) -> None:
-    """`plan` keeps a fixed-size workload whose estimate fails and warns instead (target_sizing.fixed_estimate)."""
-    spec = write_spec(fixed_training("{tp: 16}", "llama3-70b", 4))
-    code, out, err = run_cli("plan", spec, "-o", tmp_path / "bundle")
+    """`plan` keeps a fixed-size workload whose estimate fails and warns instead (target_sizing.fixed_estimate),
+    pointing at the field to change; plan.json keeps the warning without the spec's file name."""
+    code, out, err = run_cli("plan", write_spec(spec), "-o", tmp_path / "bundle")
     assert code == 0, err
-    assert "no performance estimate for workload 'w1'" in out + err and "tp 16 must divide" in out + err
+    expected = f"no performance estimate (spec at '{path}'): workload 'w1'"
+    assert expected in out + err and fragment in out + err
+    (warning,) = [w for w in json.loads((tmp_path / "bundle" / "plan.json").read_text())["warnings"] if expected in w]
+    assert fragment in warning and ".yaml" not in warning
 
 
 def target_spec(example: Path, old: str, new: str) -> str:
