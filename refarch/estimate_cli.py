@@ -234,6 +234,7 @@ def compare_command(
     ]
     _print_compare(records)
     _print_misses(rows, out)
+    _print_site_problems(rows, problems)
     _write_csv(target, records)
     out.print(f"comparison written to {target}")
 
@@ -270,11 +271,18 @@ def _compare_row(e: Estimate, platform: Platform, limits: SiteLimits) -> dict[st
     }
 
 
-def _print_compare(rows: list[dict[str, str]]) -> None:
-    table = _table("platform comparison (capex from catalog prices; energy at max power x PUE)", COMPARE_COLUMNS)
-    for row in rows:
-        table.add_row(*(row.get(c, "") for c in COMPARE_COLUMNS))
-    out.print(table)
+def _print_compare(records: list[dict[str, str]]) -> None:
+    """The CSV's rows as a table per kind, without the columns that kind leaves empty, and with the site's problems
+    as a yes/no column (the reasons follow the table) so that the table fits a terminal."""
+    for kind, note in (("training", "; energy at max power x PUE"), ("inference", "")):
+        chosen = [r for r in records if r["kind"] == kind]
+        if not chosen:
+            continue
+        filled = [c for c in COMPARE_COLUMNS if c not in ("kind", "site_problems") and any(r.get(c) for r in chosen)]
+        table = _table(f"{kind} comparison (capex from catalog prices{note})", (*filled, "site"))
+        for r in chosen:
+            table.add_row(*(r.get(c, "") for c in filled), "no" if r["site_problems"] else "ok")
+        out.print(table)
 
 
 def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:

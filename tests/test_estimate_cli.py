@@ -264,6 +264,25 @@ def table_cells(out: str, platform: str) -> list[str]:
     return [cell.strip() for cell in line.strip("│").split("│")]
 
 
+def test_compare_prints_a_table_per_kind_with_the_site_problems_below(
+    run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The terminal table leaves out what the CSV has empty for every row (training columns on inference), and
+    says only ok/no for the site, with the reasons below, so that it fits a terminal; the CSV keeps every column."""
+    monkeypatch.setenv("COLUMNS", "250")
+    output = tmp_path / "c.csv"
+    code, out, err = run_cli("compare", SERVE_EXAMPLE, "--platforms", "dgx-h100,cs-2", "-o", output)
+    assert code == 0, err
+    assert "inference comparison" in out and "training comparison" not in out
+    header = next(line for line in out.splitlines() if "platform" in line and "systems" in line)
+    assert "mfu" not in header and "energy_mwh" not in header and "output_tokens_per_second" in header
+    assert table_cells(out, "cs-2")[-1] == "no" and table_cells(out, "dgx-h100")[-1] == "ok"
+    assert "site cannot take chat-70b on cs-2" in out
+    with output.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {"mfu", "energy_mwh", "site_problems"} <= set(rows[0]) and rows[1]["site_problems"]
+
+
 def test_compare_help_names_its_default_output(run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     """`--help` renders markdown: a default written as <spec name> would vanish as an HTML tag."""
     monkeypatch.setenv("COLUMNS", "200")
