@@ -176,7 +176,8 @@ def _miss(workload: WorkloadPlan, platform: Platform, shown: Estimate, within: O
         parts.append(f"{largest.systems:,} systems{why} give {_achieved(largest)}")
     bound = shown is within.closest and within is not beyond  # else the site sets no limit, or nothing fits it
     where = "the most the site's limits allow" if bound else "the largest size refarch tried"
-    parts.append(f"shown at {where}, {shown.systems:,} systems, which give {_achieved(shown)}")
+    why = "" if bound else _why_no_larger(workload, platform, shown.systems)
+    parts.append(f"shown at {where}, {shown.systems:,} systems{why}, which give {_achieved(shown)}")
     return "; ".join(parts)
 
 

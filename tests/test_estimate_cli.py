@@ -228,6 +228,18 @@ def test_a_training_target_no_size_meets_is_shown_at_what_the_site_allows(run_cl
     assert rows == {"cs-2": "no", "dgx-h100": "yes"} and "misses the target" in out
 
 
+def test_a_target_no_size_meets_on_a_site_too_small_for_any_is_shown_at_the_largest_size_tried(
+    run_cli: Run, write_spec: Callable[[str], Path]
+) -> None:
+    """A 10 kW site holds no CS-2: the row is the largest size tried, and the note says what bounds it."""
+    spec = write_spec(target_spec(TARGET_EXAMPLE, "power_budget: 3 MW", "power_budget: 10 kW"))
+    code, out, err = run_cli("estimate", spec, "--platforms", "cs-2")
+    assert code == 0, err
+    assert table_cells(out, "cs-2")[-2:] == ["missed", "no"]
+    shown = "shown at the largest size refarch tried, 512 systems (one per sequence of the global batch"
+    assert shown in out and "over the site's 10 kW" in out
+
+
 def test_an_inference_target_no_size_meets_is_shown_at_what_the_site_allows(
     run_cli: Run, write_spec: Callable[[str], Path]
 ) -> None:
