@@ -29,6 +29,8 @@ class Location:
     line: int | None = None
 
     def __str__(self) -> str:
+        if self.file is None and self.path.startswith("--"):
+            return f"option {self.path}"  # a command-line option, not a place in a file
         parts = [str(self.file) if self.file else "<input>"]
         if self.line is not None:
             parts[0] += f":{self.line}"
