@@ -78,7 +78,8 @@ def estimate_command(
     _print_site_problems(rows, problems)
     for e in estimates:
         for note in e.layout_notes if isinstance(e, TrainingEstimate) else []:
-            out.print(f"[yellow]{e.workload} on {e.platform}:[/yellow] {note}")
+            who = "" if f"'{e.workload}'" in note else f"{e.workload} "  # the note names its workload already
+            out.print(f"[yellow]{who}on {e.platform}:[/yellow] {note}")
     for text in dict.fromkeys(e.calibrated_on for e in estimates):
         out.print(f"calibrated on: {text}")
 

@@ -158,6 +158,9 @@ def test_a_batch_too_small_for_the_cluster_leaves_accelerators_idle_and_says_so(
     assert record["parallelism"]["dp"] <= 16 and record["accelerators"] < 31 * 8
     notes = {a["id"]: a["text"] for a in record["assumptions"]}
     assert f"keeps {record['accelerators']} of 248 accelerators busy" in notes["perf-pretrain-70b-idle-accelerators"]
+    code, out, err = run_cli("estimate", write_spec(text))
+    (line,) = [line for line in out.splitlines() if "accelerators busy" in line]
+    assert code == 0 and line.startswith("on dgx-h100: Workload 'pretrain-70b' keeps"), line  # named once
     fixed = text.replace("    systems: 31", "    systems: 31\n    parallelism: {dp: 31}")
     code, out, err = run_cli("estimate", write_spec(fixed))
     assert code == 3 and "Traceback" not in out + err
