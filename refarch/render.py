@@ -83,6 +83,7 @@ def _environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
     env.filters["kw"] = lambda v: f"{v:,.1f} kW"
     env.filters["days"] = lambda v: "n/a" if v is None else f"{v / 86400:,.1f} days"
     env.filters["mwh"] = lambda v: "n/a" if v is None else f"{v:,.1f} MWh"
+    env.filters["count"] = lambda v: f"{v:,}"
     return env
 
 
