@@ -10,7 +10,7 @@ from refarch.catalog import Catalog
 from refarch.errors import InfeasibleError
 from refarch.perf.inference import InferenceRequest
 from refarch.perf.inference_fit import default_wafer_inference_calibration
-from refarch.perf.platform import Platform, largest_text, platform_from_catalog
+from refarch.perf.platform import Platform, largest_text, platform_from_catalog, remedy_text
 from refarch.perf.serving import (
     ServingEstimate,
     ServingTarget,
@@ -114,9 +114,9 @@ def unmet_inference(spec: Spec, index: int, workload: WorkloadPlan, outcomes: Se
         within = [e for e in found if ttft_s is None or e.serving.ttft_s <= ttft_s]
         best = max(within or found, key=lambda e: e.serving.aggregate_tokens_per_s)
         text += (
-            f"; nearest: {best.systems} x {best.platform} ({largest_text(best.systems)}) serves "
-            f"{best.serving.aggregate_tokens_per_s:,.0f} output tokens/s with TTFT {best.serving.ttft_s:.3g} s; raise "
-            "the power budget, max_racks or budget, or relax the target"
+            f"; nearest: {best.systems:,} x {best.platform} ({largest_text(best.systems)}) serves "
+            f"{best.serving.aggregate_tokens_per_s:,.0f} output tokens/s with TTFT {best.serving.ttft_s:.3g} s; "
+            f"{remedy_text(best.systems, 'the target')}"
         )
         return InfeasibleError(text, spec.where("workloads", index, "target"), hint)
     names = ", ".join(o.platform.system_id for o in outcomes)

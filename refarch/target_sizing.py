@@ -25,7 +25,7 @@ from refarch.inference_targets import (
 )
 from refarch.perf.calibration_file import Calibration
 from refarch.perf.estimate import ScaleOut, TrainingEstimate, estimate_training, is_calibrated
-from refarch.perf.platform import Platform, largest_text, platform_from_catalog
+from refarch.perf.platform import Platform, largest_text, platform_from_catalog, remedy_text
 from refarch.perf.serving import ServingEstimate
 from refarch.perf.target import (
     Candidate,
@@ -282,12 +282,14 @@ def _unmet_training(
 ) -> str:
     days = target_s / 86400
     text = f"workload '{workload.name}': no platform trains it in {days:g} days within the site's limits"
+    # Beyond refarch's cap, more systems mostly idle: a larger batch lets them share each step.
+    relax = "time_to_train, or raise global_batch_seqs so that more systems can share each step"
     if closest:
         best = min(closest, key=lambda e: e.time_to_train_s or math.inf)
         best_days = (best.time_to_train_s or math.inf) / 86400
         text += (
-            f"; nearest: {best.systems} x {best.platform} ({largest_text(best.systems)}) needs {best_days:.1f} days; "
-            "raise the power budget, max_racks or budget, or relax time_to_train"
+            f"; nearest: {best.systems:,} x {best.platform} ({largest_text(best.systems)}) needs {best_days:,.1f} "
+            f"days; {remedy_text(best.systems, relax)}"
         )
     else:
         text += f"; the model fits on none of {', '.join(p.system_id for p in platforms)} within the limits"

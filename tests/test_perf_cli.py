@@ -276,3 +276,30 @@ def test_unmeetable_inference_target_names_the_nearest_size(run_cli: Run, tmp_pa
     assert "serve-70b.yaml:" in err and "at 'workloads[0].target'" in err
     assert re.search(r"nearest: \d+ x [a-z0-9-]+ \(the most the limits allow\) serves [\d,]+ output tokens/s", err)
     assert not (tmp_path / "b").exists()
+
+
+def _unmeetable(limits: bool) -> str:
+    """The 30-day example on DGX H100 alone: with the site's limits at 300 kW, or with no limits and 1,000T tokens
+    (which 16,384 systems, refarch's cap, cannot train in 30 days on a 512-sequence batch)."""
+    text = TARGET_EXAMPLE.read_text().replace("    precision: bf16", "    precision: bf16\n    platform: dgx-h100")
+    if limits:
+        return text.replace("power_budget: 3 MW", "power_budget: 300 kW")
+    kept = [line for line in text.splitlines() if not line.lstrip().startswith(("power_budget", "max_racks"))]
+    return "\n".join(kept).replace("tokens: 2T", "tokens: 1000T") + "\n"
+
+
+@pytest.mark.parametrize(
+    ("limits", "nearest", "remedy"),
+    [
+        (True, "(the most the limits allow)", "raise the power budget, max_racks or budget, or relax time_to_train"),
+        (False, "16,384 x dgx-h100 (the most refarch sizes)", "relax time_to_train, or raise global_batch_seqs"),
+    ],
+)
+def test_an_unmet_target_suggests_what_would_meet_it(
+    run_cli: Run, write_spec: Callable[[str], Path], tmp_path: Path, limits: bool, nearest: str, remedy: str
+) -> None:
+    """Raising the site's limits is suggested only when they bound the nearest size, not at refarch's own cap."""
+    code, out, err = run_cli("plan", write_spec(_unmeetable(limits)), "-o", tmp_path / "b")
+    assert code == 3 and "at 'workloads[0].target.time_to_train'" in err and "Traceback" not in out + err
+    assert nearest in err and remedy in err
+    assert ("raise the power budget" in err) == limits

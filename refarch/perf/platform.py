@@ -8,7 +8,16 @@ from refarch.catalog import Catalog
 from refarch.catalog_models import Accelerator, Nic, System
 from refarch.errors import Location
 
-__all__ = ["FAMILIES", "MAX_SYSTEMS", "Platform", "family_of", "largest_text", "limit_text", "platform_from_catalog"]
+__all__ = [
+    "FAMILIES",
+    "MAX_SYSTEMS",
+    "Platform",
+    "family_of",
+    "largest_text",
+    "limit_text",
+    "platform_from_catalog",
+    "remedy_text",
+]
 
 # Largest cluster of one platform that target sizing considers when the site sets no limit (systems). Far beyond
 # the largest clusters in the reference (the 16,384-H100 Llama 3 run is 2,048 DGX; CS-3 clusters go up to 2,048
@@ -27,6 +36,14 @@ def limit_text(upper: int) -> str:
 def largest_text(systems: int) -> str:
     """What a nearest size of `systems` is the most of: what the site's limits allow, or what refarch sizes."""
     return "the most refarch sizes" if systems >= MAX_SYSTEMS else "the most the limits allow"
+
+
+def remedy_text(systems: int, relax: str) -> str:
+    """What would let a target missed at a nearest size of `systems` be met: more room on the site, unless the size
+    is refarch's cap (the site's limits did not bind, so raising them cannot help), and always a looser `relax`."""
+    if systems >= MAX_SYSTEMS:
+        return f"relax {relax}"
+    return f"raise the power budget, max_racks or budget, or relax {relax}"
 
 
 # Accelerator families share one calibrated efficiency. A family without measurements borrows its parent's
