@@ -24,7 +24,7 @@ from refarch.inference_targets import (
     unmet_inference,
 )
 from refarch.perf.calibration_file import Calibration
-from refarch.perf.estimate import ScaleOut, TrainingEstimate, estimate_training, is_calibrated
+from refarch.perf.estimate import ScaleOut, TrainingEstimate, estimate_training, is_calibrated, useful_systems
 from refarch.perf.platform import Platform, largest_text, platform_from_catalog, remedy_text
 from refarch.perf.serving import ServingEstimate
 from refarch.perf.target import (
@@ -176,7 +176,7 @@ def choose_platforms(
         if not found:
             raise _unmet(spec, index, workload, outcomes, skipped)
         options[workload.name] = found
-        choice.considered[workload.name] = _considered(outcomes, skipped)
+        choice.considered[workload.name] = _considered(workload, outcomes, skipped)
     if options:
         try:
             choice.chosen = choose_candidates(options, limits)
@@ -248,13 +248,30 @@ def _exclusion(
     return "; ".join(hosting_problems(spec, catalog.get(platform.system_id, System)))
 
 
-def _considered(outcomes: Sequence[Outcome], skipped: dict[str, list[str]]) -> str:
+def _shortfall(workload: WorkloadPlan, outcome: Outcome) -> str:
+    """A platform that cannot meet the target, with what its largest size tried gives and what bounds that size."""
+    best, name = outcome.closest, outcome.platform.system_id
+    if best is None:
+        return f"{name} (fits on no size the limits allow)"
+    if isinstance(best, ServingEstimate):
+        s = best.serving
+        gives = f"serve {s.aggregate_tokens_per_s:,.0f} output tokens/s with TTFT {s.ttft_s:.3g} s"
+    else:
+        gives = f"need {(best.time_to_train_s or math.inf) / 86400:,.1f} days"
+    bound = largest_text(best.systems)
+    if isinstance(best, TrainingEstimate) and best.systems == useful_systems(workload, outcome.platform):
+        bound = "one per sequence of the global batch"  # wafers train data parallel only
+    why = f"; {outcome.reason}" if outcome.reason else ""
+    return f"{name} ({best.systems:,} systems, {bound}, {gives}{why})"
+
+
+def _considered(workload: WorkloadPlan, outcomes: Sequence[Outcome], skipped: dict[str, list[str]]) -> str:
     """Which platforms were weighed, which could not meet the target, and which were left out and why."""
     met = [o.platform.system_id for o in outcomes if o.meeting is not None]
     text = f"cheapest of {', '.join(met)} within the site's limits"
-    unmet = [o.platform.system_id for o in outcomes if o.meeting is None]
+    unmet = [_shortfall(workload, o) for o in outcomes if o.meeting is None]
     if unmet:
-        text += f"; {', '.join(unmet)} cannot meet the target within them"
+        text += f"; cannot meet the target within them: {', '.join(unmet)}"
     if skipped:
         text += "; not considered: " + "; ".join(f"{', '.join(ids)} ({why})" for why, ids in skipped.items())
     return text

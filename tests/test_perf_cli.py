@@ -303,3 +303,19 @@ def test_an_unmet_target_suggests_what_would_meet_it(
     assert code == 3 and "at 'workloads[0].target.time_to_train'" in err and "Traceback" not in out + err
     assert nearest in err and remedy in err
     assert ("raise the power budget" in err) == limits
+
+
+def test_the_sizing_note_says_what_bounds_a_platform_that_cannot_meet_the_target(
+    run_cli: Run, write_spec: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """On a site ten times larger, CS-2 is bounded by the batch (one wafer per sequence), not by the site."""
+    text = TARGET_EXAMPLE.read_text().replace("max_racks: 80", "max_racks: 800")
+    spec = write_spec(text.replace("power_budget: 3 MW", "power_budget: 30 MW"))
+    code, _, err = run_cli("plan", spec, "-o", tmp_path / "b")
+    assert code == 0, err
+    (compute,) = json.loads((tmp_path / "b" / "plan.json").read_text())["compute"]
+    note = re.search(r"cannot meet the target within them: cs-2 \(([^)]*)\)", compute["sizing_note"])
+    assert note is not None, compute["sizing_note"]
+    systems, bound, days = note.group(1).split(", ")
+    assert systems == "512 systems" and bound == "one per sequence of the global batch"
+    assert float(days.removeprefix("need ").removesuffix(" days")) > 30
