@@ -33,8 +33,9 @@ notes = make_console(stderr=True)
 COMPARE_COLUMNS = (
     "workload", "kind", "platform", "systems", "accelerators", "racks", "it_power_kw", "facility_power_kw",
     "capex_usd", "energy_mwh", "time_to_train_days", "tokens_per_second", "mfu", "output_tokens_per_second",
-    "ttft_s", "band_pct", "meets_target", "site_problems",
+    "ttft_s", "band_pct", "meets_target", "target_note", "site_problems",
 )  # fmt: skip
+_NOTE_COLUMNS = ("kind", "target_note", "site_problems")  # printed below the terminal table, not in it
 PLATFORMS_HINT = f"comma-separated system ids, e.g. dgx-h100,dgx-b200 ({SYSTEM_IDS})"
 
 
@@ -66,7 +67,7 @@ def estimate_command(
     problems = _site_problems(workload_spec, hardware, estimates)
     if json_output:
         records = [
-            r.estimate.as_dict() | {"site_problems": p, "meets_target": r.meets_target}
+            r.estimate.as_dict() | {"site_problems": p, "meets_target": r.meets_target, "target_note": r.miss}
             for r, p in zip(rows, problems, strict=True)
         ]
         out.print_json(json.dumps(records, sort_keys=True))
@@ -230,7 +231,7 @@ def compare_command(
     problems = _site_problems(workload_spec, hardware, [r.estimate for r in rows])
     records = [
         _compare_row(r.estimate, platform_from_catalog(hardware, r.estimate.platform), limits)
-        | {"meets_target": _yes_no(r.meets_target), "site_problems": "; ".join(p)}
+        | {"meets_target": _yes_no(r.meets_target), "target_note": r.miss, "site_problems": "; ".join(p)}
         for r, p in zip(rows, problems, strict=True)
     ]
     _print_compare(records)
@@ -279,7 +280,7 @@ def _print_compare(records: list[dict[str, str]]) -> None:
         chosen = [r for r in records if r["kind"] == kind]
         if not chosen:
             continue
-        filled = [c for c in COMPARE_COLUMNS if c not in ("kind", "site_problems") and any(r.get(c) for r in chosen)]
+        filled = [c for c in COMPARE_COLUMNS if c not in _NOTE_COLUMNS and any(r.get(c) for r in chosen)]
         table = _table(f"{kind} comparison (capex from catalog prices{note})", (*filled, "site"))
         for r in chosen:
             table.add_row(*(r.get(c, "") for c in filled), "no" if r["site_problems"] else "ok")

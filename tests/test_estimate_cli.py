@@ -220,12 +220,16 @@ def test_a_training_target_no_size_meets_is_shown_at_what_the_site_allows(run_cl
     code, out, err = run_cli("estimate", TARGET_EXAMPLE, "--platforms", "cs-2", "--json")
     (record,) = json.loads(out)
     assert record["meets_target"] is False and record["systems"] == 80 and record["site_problems"] == []
+    assert record["target_note"].startswith("no size does") and "80 systems" in record["target_note"]
     assert "misses the target" in err  # stdout holds the JSON alone
     output = tmp_path / "c.csv"
     code, out, err = run_cli("compare", TARGET_EXAMPLE, "--platforms", "cs-2,dgx-h100", "-o", output)
     assert code == 0, err
-    rows = {row["platform"]: row["meets_target"] for row in csv.DictReader(output.open(encoding="utf-8"))}
-    assert rows == {"cs-2": "no", "dgx-h100": "yes"} and "misses the target" in out
+    with output.open(encoding="utf-8") as handle:
+        rows = {row["platform"]: row for row in csv.DictReader(handle)}
+    assert {p: row["meets_target"] for p, row in rows.items()} == {"cs-2": "no", "dgx-h100": "yes"}
+    assert "512 systems" in rows["cs-2"]["target_note"] and rows["dgx-h100"]["target_note"] == ""
+    assert "misses the target" in out and "target_note" not in out  # a note below the table, not a column
 
 
 def test_a_target_no_size_meets_on_a_site_too_small_for_any_is_shown_at_the_largest_size_tried(
