@@ -38,6 +38,7 @@ from refarch.perf.target import (
     fewest_systems,
     max_systems,
     site_cost,
+    system_allowances,
 )
 from refarch.plan import Assumption, InferencePerformanceEstimate, PerformanceEstimate, WorkloadPlan
 from refarch.racks import rack_power_limit
@@ -176,7 +177,7 @@ def choose_platforms(
         if not found:
             raise _unmet(spec, index, workload, outcomes, skipped)
         options[workload.name] = found
-        choice.considered[workload.name] = _considered(workload, outcomes, skipped)
+        choice.considered[workload.name] = _considered(workload, limits, outcomes, skipped)
     if options:
         try:
             choice.chosen = choose_candidates(options, limits)
@@ -248,11 +249,14 @@ def _exclusion(
     return "; ".join(hosting_problems(spec, catalog.get(platform.system_id, System)))
 
 
-def _shortfall(workload: WorkloadPlan, outcome: Outcome) -> str:
+def _shortfall(workload: WorkloadPlan, limits: SiteLimits, outcome: Outcome) -> str:
     """A platform that cannot meet the target, with what its largest size tried gives and what bounds that size."""
     best, name = outcome.closest, outcome.platform.system_id
     if best is None:
-        return f"{name} (fits on no size the limits allow)"
+        allowed = system_allowances(outcome.platform, limits)
+        names = {"power": "power_budget", "budget": "budget", "racks": "max_racks"}  # the spec's words
+        room = ", ".join(f"{names[limit]} allows {n:,}" for limit, n in sorted(allowed.items(), key=lambda i: i[1]))
+        return f"{name} (fits on no size the limits allow{f': {room}' if room else ''})"
     if isinstance(best, ServingEstimate):
         s = best.serving
         gives = f"serve {s.aggregate_tokens_per_s:,.0f} output tokens/s with TTFT {s.ttft_s:.3g} s"
@@ -265,11 +269,13 @@ def _shortfall(workload: WorkloadPlan, outcome: Outcome) -> str:
     return f"{name} ({best.systems:,} systems, {bound}, {gives}{why})"
 
 
-def _considered(workload: WorkloadPlan, outcomes: Sequence[Outcome], skipped: dict[str, list[str]]) -> str:
+def _considered(
+    workload: WorkloadPlan, limits: SiteLimits, outcomes: Sequence[Outcome], skipped: dict[str, list[str]]
+) -> str:
     """Which platforms were weighed, which could not meet the target, and which were left out and why."""
     met = [o.platform.system_id for o in outcomes if o.meeting is not None]
     text = f"cheapest of {', '.join(met)} within the site's limits"
-    unmet = [_shortfall(workload, o) for o in outcomes if o.meeting is None]
+    unmet = [_shortfall(workload, limits, o) for o in outcomes if o.meeting is None]
     if unmet:
         text += f"; cannot meet the target within them: {', '.join(unmet)}"
     if skipped:

@@ -12,8 +12,8 @@ from refarch.catalog_models import System
 from refarch.errors import InfeasibleError
 from refarch.perf.calibration_file import default_calibration
 from refarch.perf.estimate import estimate_training
-from refarch.perf.platform import platform_from_catalog
-from refarch.perf.target import site_cost
+from refarch.perf.platform import MAX_SYSTEMS, platform_from_catalog
+from refarch.perf.target import max_systems, site_cost, system_allowances
 from refarch.plan import PerformanceEstimate
 from refarch.racks import rack_power_limit
 from refarch.site_fit import hosting_problems
@@ -36,6 +36,28 @@ def test_fixed_workloads_are_subtracted_as_candidates_are_costed(catalog: Catalo
     assert free.racks is not None and taken.racks == free.racks - racks
     assert free.power_w is not None and taken.power_w == free.power_w - power
     assert free.budget_usd is not None and taken.budget_usd == free.budget_usd - money
+
+
+def test_each_limit_allows_what_its_own_cost_does_and_the_search_takes_the_least(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    text = MINIMAL_SPEC.replace("40 kW", "20 kW") + "  power_budget: 1 MW\n  max_racks: 10\nbudget: 10000000 USD\n"
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    limits = site_limits(load_spec(path), catalog, {})
+    platform = platform_from_catalog(catalog, "dgx-h100")
+    allowed = system_allowances(platform, limits)
+    assert set(allowed) == {"power", "budget", "racks"} and max_systems(platform, limits) == min(allowed.values())
+    for limit, index in (("power", 0), ("racks", 1), ("budget", 2)):
+        bound = (limits.power_w, limits.racks, limits.budget_usd)[index]
+        assert bound is not None
+        assert (
+            site_cost(platform, allowed[limit], limits)[index]
+            <= bound
+            < site_cost(platform, allowed[limit] + 1, limits)[index]
+        )
+    unlimited = site_limits(load_spec(REPO / "examples" / "dgx-h100-su.yaml"), catalog, {})
+    assert system_allowances(platform, unlimited) == {} and max_systems(platform, unlimited) == MAX_SYSTEMS
 
 
 def test_site_limits_take_the_rack_power_the_cooling_implies_when_unset(

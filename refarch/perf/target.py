@@ -28,6 +28,7 @@ __all__ = [
     "Reservation",
     "SiteLimits",
     "candidate",
+    "system_allowances",
     "choose_candidates",
     "fewest_systems",
     "max_systems",
@@ -118,14 +119,20 @@ def _racks_needed(platform: Platform, systems: int, limits: SiteLimits) -> int:
 
 def max_systems(platform: Platform, limits: SiteLimits) -> int:
     """The most systems the site's limits allow for one platform on its own (a search bound)."""
-    bound = MAX_SYSTEMS
+    return max(min([MAX_SYSTEMS, *system_allowances(platform, limits).values()]), 0)
+
+
+def system_allowances(platform: Platform, limits: SiteLimits) -> dict[str, int]:
+    """The most systems of `platform` each limit the site sets allows on its own, by limit: 'power', 'budget',
+    'racks' (what a message names when the limits leave no room for a platform)."""
+    allowed: dict[str, int] = {}
     if limits.power_w is not None:
-        bound = min(bound, int(limits.power_w // (platform.system_power_w * limits.pue)))
+        allowed["power"] = int(limits.power_w // (platform.system_power_w * limits.pue))
     if limits.budget_usd is not None and platform.system_price_usd > 0:
-        bound = min(bound, int(limits.budget_usd // platform.system_price_usd))
+        allowed["budget"] = int(limits.budget_usd // platform.system_price_usd)
     if limits.racks is not None:
-        bound = min(bound, limits.racks * _systems_per_rack(platform, limits))
-    return max(bound, 0)
+        allowed["racks"] = limits.racks * _systems_per_rack(platform, limits)
+    return allowed
 
 
 def fewest_systems(
