@@ -14,7 +14,7 @@ import networkx as nx
 from refarch.catalog import Catalog
 from refarch.catalog_models import Nic, Server, Switch, System
 from refarch.errors import InfeasibleError, Location
-from refarch.network_choice import choose_network
+from refarch.network_choice import choose_network, platform_switch
 from refarch.plan import Assumption, NetworkPlan
 from refarch.racks import MountedItem
 from refarch.spec import Spec
@@ -149,15 +149,17 @@ def compute_fabrics(
     Returns:
         The fabrics, the fabric-manager appliances to mount, and what the sizing assumed.
     """
-    switch = catalog.get(network.switch, Switch, spec.where("network", "switch"))
     chassis = [i for i in items if isinstance(i.device, System) and not i.rack_scale and _nics(catalog, i.device)]
     servers = [i for i in items if isinstance(i.device, Server) and i.device.nics]
     designs, managers, notes = [], [], []
     for item in chassis:
+        assert isinstance(item.device, System)
+        switch = catalog.get(platform_switch(spec, catalog, network, item.device), Switch, spec.where("network"))
         name = "compute" if len(chassis) == 1 else f"compute-{item.device.id}"
         request, manager_item = _compute_request(spec, catalog, network, switch, item, servers, name)
         designs.append(build_fabric(request))
         managers += [manager_item] if manager_item else []
+        notes += _switch_notes(catalog, network, item.device, switch)
     notes += _compute_notes(spec, catalog, items, designs)
     return designs, managers, notes
 
@@ -168,9 +170,45 @@ def _nics(catalog: Catalog, device: object, role: str = "compute") -> list[tuple
     return [(catalog.get(s.nic, Nic), s.count) for s in slots if s.role == role]
 
 
-def _endpoint_speed_gbps(catalog: Catalog, system: System, planes: int) -> int:
-    """Each compute link's speed per plane (a dual-plane NIC port splits its rate over the planes)."""
+def _nic_speed_gbps(catalog: Catalog, system: System, planes: int) -> int:
+    """The NIC's rate per plane of each compute link (a dual-plane NIC port splits its rate over the planes)."""
     return min(nic.port_speed_gbps for nic, _ in _nics(catalog, system)) // planes
+
+
+def _endpoint_speed_gbps(catalog: Catalog, system: System, switch: Switch, planes: int) -> int:
+    """Each compute link's speed: the NIC's rate per plane, or the switch port's when that is slower (the link
+    trains at the speed both ends support, as an 800G ConnectX-8 does on a 400G Quantum-2 port)."""
+    return min(_nic_speed_gbps(catalog, system, planes), switch.port_speed_gbps)
+
+
+def _switch_notes(catalog: Catalog, network: NetworkPlan, system: System, switch: Switch) -> list[Assumption]:
+    """Say so when `system`'s fabric has a switch other than the plan's, or one that holds its compute links below
+    the NICs' rate."""
+    notes = []
+    if switch.id != network.switch:
+        notes.append(
+            Assumption(
+                id=f"compute-switch-{system.id}",
+                text=f"The {system.name} compute fabric is built on {switch.id}, the reference switch of "
+                f"{system.name}: each platform gets a compute fabric of its own.",
+                confidence="primary",
+                source="platform reference design in the catalog (fabric.md)",
+            )
+        )
+    nic_gbps = _nic_speed_gbps(catalog, system, network.planes)
+    if nic_gbps > switch.port_speed_gbps:
+        notes.append(
+            Assumption(
+                id=f"compute-link-speed-{system.id}",
+                text=f"{system.name}'s compute NICs run at {switch.port_speed_gbps} Gb/s, not their {nic_gbps} Gb/s, "
+                f"on {switch.id}'s ports: the fabric gives each accelerator {switch.port_speed_gbps / nic_gbps:.0%} of "
+                "its NIC's bandwidth, while the performance estimate assumes the NIC's full rate. Choose a switch "
+                f"with {nic_gbps} Gb/s ports (network.switch) for the full rate.",
+                confidence="derived",
+                source="catalog (NIC and switch port speeds)",
+            )
+        )
+    return notes
 
 
 def _breakout(switch: Switch, endpoint_speed_gbps: int) -> int:
@@ -183,19 +221,19 @@ def scalable_unit_systems(spec: Spec, catalog: Catalog, system: System) -> int |
 
     None when the fabric has no rail-optimized units (wafer clusters are flat) or is not sized (rack-scale
     systems). The switch is the one `choose_network` picks with `system` as the reference design, which is the
-    plan's own unless a spec mixes platforms with different reference switches and leaves network.switch unset.
+    plan's own: each platform's fabric gets its own reference switch (refarch.network_choice.platform_switch).
     """
     links = _link_count(catalog, system)
     if system.rack_scale or links != system.accelerators:
         return None
     network, _ = choose_network(spec, catalog, [system])
-    switch = catalog.get(network.switch, Switch, spec.where("network", "switch"))
+    switch = catalog.get(platform_switch(spec, catalog, network, system), Switch, spec.where("network", "switch"))
     instance = FatTreeInstance(
         systems=1,
         rails=links,
         radix=switch.ports,
         oversubscription=network.oversubscription,
-        breakout=_breakout(switch, _endpoint_speed_gbps(catalog, system, network.planes)),
+        breakout=_breakout(switch, _endpoint_speed_gbps(catalog, system, switch, network.planes)),
     )
     try:
         return size_fat_tree(instance).systems_per_su
@@ -215,7 +253,7 @@ def _compute_request(
     system = item.device
     assert isinstance(system, System)
     links = _link_count(catalog, system)
-    speed = _endpoint_speed_gbps(catalog, system, network.planes)
+    speed = _endpoint_speed_gbps(catalog, system, switch, network.planes)
     rail_optimized = links == system.accelerators  # one NIC per accelerator: rails (fabric.md)
     endpoints = [Endpoint(n, links) for n in item.names]
     if not rail_optimized:  # wafer clusters: the support servers share the systems' fabric

@@ -10,7 +10,7 @@ from refarch.errors import SpecError
 from refarch.plan import Assumption, NetworkPlan
 from refarch.spec import Spec
 
-__all__ = ["choose_network"]
+__all__ = ["choose_network", "platform_switch"]
 
 # Switch families of NVIDIA's reference designs by technology (fabric.md): Quantum-2 NDR, Spectrum-4.
 _DEFAULT_SWITCH = {"infiniband": "qm9700", "roce": "sn5600", "ethernet": "sn5600"}
@@ -76,3 +76,18 @@ def _switch(spec: Spec, catalog: Catalog, reference: System, compute: str) -> tu
         default,
         f"switch {default}, the reference {compute} switch (the platform's own reference is another technology)",
     )
+
+
+def platform_switch(spec: Spec, catalog: Catalog, network: NetworkPlan, system: System) -> str:
+    """The compute-fabric switch for `system`'s own fabric: the spec's `network.switch` if set, else the system's
+    reference switch when it is of the plan's technology, else the plan's switch.
+
+    Each platform gets a compute fabric of its own, so a spec that mixes platforms (DGX H100 at 400G, DGX B300 at
+    800G) gives each the switch its reference design uses rather than the first platform's.
+    """
+    if spec.network.switch is not None:
+        return spec.network.switch
+    candidate = system.reference_switch
+    if candidate is not None and catalog.entries[candidate].technology == _SWITCH_TECHNOLOGY[network.compute]:
+        return candidate
+    return network.switch

@@ -42,3 +42,42 @@ def test_switch_of_wrong_technology_is_refused(catalog: Catalog, write_spec: Cal
     spec = load_spec(write_spec(MINIMAL_SPEC + "network:\n  compute: roce\n  switch: qm9700\n"))
     with pytest.raises(SpecError, match=r"'qm9700' is infiniband, but network\.compute is roce"):
         solve(spec, catalog, size(spec, catalog))
+
+
+def _with_b300(systems: int) -> str:
+    """MINIMAL_SPEC (2 x DGX H100 first, so the plan's switch is the H100's) plus a DGX B300 workload."""
+    b300 = (
+        "  - name: w2\n    type: training\n    model:\n      preset: llama3-8b\n"
+        f"    platform: dgx-b300\n    systems: {systems}\n"
+    )
+    return MINIMAL_SPEC.replace("site:\n", b300 + "site:\n")
+
+
+@pytest.mark.parametrize("b300_systems", [2, 40])
+def test_each_platform_gets_its_reference_switch(
+    catalog: Catalog, write_spec: Callable[[str], Path], b300_systems: int
+) -> None:
+    # Before: both fabrics were built on the first platform's 400G qm9700 and the 800G B300 fabric failed its own
+    # validation (a traceback) from 16 systems on.
+    spec = load_spec(write_spec(_with_b300(b300_systems)))
+    plan = solve(spec, catalog, size(spec, catalog))
+    assert plan.network.switch == "qm9700"
+    fabrics = {
+        name: (f.switch_model, f.endpoint_speed_gbps) for name, f in plan.fabrics.items() if name.startswith("compute")
+    }
+    assert fabrics == {"compute-dgx-h100": ("qm9700", 400), "compute-dgx-b300": ("q3400", 800)}
+    notes = {a.id: a.text for a in plan.assumptions}
+    assert "q3400, the reference switch of NVIDIA DGX B300" in notes["compute-switch-dgx-b300"]
+    assert "compute-switch-dgx-h100" not in notes and "compute-link-speed-dgx-b300" not in notes
+
+
+def test_a_slower_switch_runs_the_nics_at_its_port_speed(catalog: Catalog, write_spec: Callable[[str], Path]) -> None:
+    # 40 x DGX B300 (800G NICs) on the spec's 400G qm9700: before, the fabric failed its own validation.
+    text = MINIMAL_SPEC.replace("dgx-h100", "dgx-b300").replace("systems: 2", "systems: 40")
+    spec = load_spec(write_spec(text + "network:\n  switch: qm9700\n"))
+    plan = solve(spec, catalog, size(spec, catalog))
+    fabric = plan.fabrics["compute"]
+    assert (fabric.switch_model, fabric.endpoint_speed_gbps) == ("qm9700", 400)
+    assert all(run.speed_gbps == 400 for run in fabric.cables)
+    note = next(a for a in plan.assumptions if a.id == "compute-link-speed-dgx-b300")
+    assert "run at 400 Gb/s, not their 800 Gb/s" in note.text and "50%" in note.text
