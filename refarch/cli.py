@@ -91,7 +91,8 @@ def plan(
 
     Writes plan.json, summary.md, bom.csv, cabling.csv, diagrams/, validation/ (cable link lists) and manifest.json.
 
-    Target workloads are sized again, leaving room for networks and support gear, if the design overruns a site limit.
+    Target workloads get the platform whose whole design (systems, fabrics, racks, power, cabling) is cheapest, and
+    are sized again, leaving room for what their candidates did not count, if the design overruns a site limit.
     """
     with err.status("loading spec and catalog"):
         workload = load_spec(spec)

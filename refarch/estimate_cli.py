@@ -14,15 +14,17 @@ from rich.console import Console
 from rich.table import Table
 
 from refarch.catalog import Catalog, load_catalog
+from refarch.catalog_models import System
 from refarch.console import make_console
 from refarch.errors import InputError, Location, OutputError
 from refarch.estimate_rows import SYSTEM_IDS, Row, estimate_rows
 from refarch.perf.estimate import TrainingEstimate
 from refarch.perf.platform import Platform, platform_from_catalog
 from refarch.perf.serving import ServingEstimate
-from refarch.perf.target import Estimate, SiteLimits, candidate
+from refarch.perf.target import DesignCost, Estimate, SiteLimits, candidate
 from refarch.perf_cli import CalibrationOption, CatalogDirs, resolve_calibration
-from refarch.site_fit import site_problems
+from refarch.pipeline import candidate_designer
+from refarch.site_fit import design_problems, hosting_problems, site_problems, size_problems
 from refarch.spec import Spec, load_spec
 from refarch.target_sizing import site_limits
 
@@ -32,8 +34,8 @@ out = make_console()
 notes = make_console(stderr=True)
 COMPARE_COLUMNS = (
     "workload", "kind", "platform", "systems", "accelerators", "racks", "it_power_kw", "facility_power_kw",
-    "capex_usd", "energy_mwh", "time_to_train_days", "tokens_per_second", "mfu", "output_tokens_per_second",
-    "ttft_s", "band_pct", "meets_target", "target_note", "site_problems",
+    "capex_usd", "systems_capex_usd", "energy_mwh", "time_to_train_days", "tokens_per_second", "mfu",
+    "output_tokens_per_second", "ttft_s", "band_pct", "meets_target", "target_note", "site_problems",
 )  # fmt: skip
 _NOTE_COLUMNS = ("kind", "target_note", "site_problems")  # printed below the terminal table, not in it
 PLATFORMS_HINT = f"comma-separated system ids, e.g. dgx-h100,dgx-b200 ({SYSTEM_IDS})"
@@ -211,7 +213,9 @@ def compare_command(
 
     Target workloads are compared at each platform's fewest systems that meet the target, beyond the site's limits
     if need be, so that no platform drops out for the site's sake; when no size meets it, at the most the site's
-    limits allow, with `meets_target` "no" and a note saying why. The `site_problems` column says what keeps a row
+    limits allow, with `meets_target` "no" and a note saying why. Racks, power and capex are those of the whole
+    design of each row (systems, fabrics, management, racks, power, cabling), as `plan` would lay it out for that
+    workload alone; `systems_capex_usd` is the systems' share. The `site_problems` column says what keeps a row
     from fitting the site (empty when it fits). A platform the model cannot run the workload on at any size gets a
     note on stderr instead of a row.
     """
@@ -228,12 +232,16 @@ def compare_command(
         raise OutputError(f"cannot write the comparison: {folder} is not a directory", Location(target))
     limits = site_limits(workload_spec, hardware, {})
     rows = estimate_rows(workload_spec, hardware, resolve_calibration(calibration), ids, notes.print)
-    problems = _site_problems(workload_spec, hardware, [r.estimate for r in rows])
-    records = [
-        _compare_row(r.estimate, platform_from_catalog(hardware, r.estimate.platform), limits)
-        | {"meets_target": _yes_no(r.meets_target), "target_note": r.miss, "site_problems": "; ".join(p)}
-        for r, p in zip(rows, problems, strict=True)
-    ]
+    designer = candidate_designer(workload_spec, hardware)
+    records, problems = [], []
+    for row in rows:
+        platform = platform_from_catalog(hardware, row.estimate.platform)
+        design = designer(row.estimate.workload, candidate(row.estimate, platform, limits))
+        found = _design_site_problems(workload_spec, hardware, row.estimate, design, limits)
+        notes_of_row = {"meets_target": _yes_no(row.meets_target), "target_note": row.miss}
+        record = _compare_row(row.estimate, platform, limits, design)
+        records.append(record | notes_of_row | {"site_problems": "; ".join(found)})
+        problems.append(found)
     _print_compare(records)
     _print_misses(rows, out)
     _print_site_problems(rows, problems)
@@ -241,23 +249,41 @@ def compare_command(
     out.print(f"comparison written to {target}")
 
 
+def _design_site_problems(
+    spec: Spec, catalog: Catalog, estimate: Estimate, design: DesignCost, limits: SiteLimits
+) -> list[str]:
+    """What keeps a compare row's whole design from the site: one system's hosting (cooling, rack power), then the
+    design's power, racks and capex, or, when it could not be designed, its systems' and why."""
+    hosting = hosting_problems(spec, catalog.get(estimate.platform, System))
+    if design.problem:
+        size = size_problems(estimate, catalog, limits)
+        return hosting + size + ([] if hosting else design_problems(design, limits))
+    return hosting + design_problems(design, limits)
+
+
 def _yes_no(value: bool | None) -> str:
     return "" if value is None else ("yes" if value else "no")
 
 
-def _compare_row(e: Estimate, platform: Platform, limits: SiteLimits) -> dict[str, str]:
+def _compare_row(e: Estimate, platform: Platform, limits: SiteLimits, design: DesignCost) -> dict[str, str]:
+    """A CSV row: the estimate, the whole design's racks, power and capex (empty when it cannot be designed) and
+    the systems' share of the capex."""
     site = candidate(e, platform, limits)
     row = {
         "workload": e.workload,
         "platform": e.platform,
         "systems": str(e.systems),
         "accelerators": str(e.accelerators),
-        "racks": str(site.racks),
-        "it_power_kw": f"{e.systems * platform.system_power_w / 1000:.1f}",
-        "facility_power_kw": f"{site.facility_power_w / 1000:.1f}",
-        "capex_usd": f"{site.capex_usd:.0f}",
+        "systems_capex_usd": f"{site.capex_usd:.0f}",
         "band_pct": f"{e.band * 100:.0f}",
     }
+    if not design.problem:
+        row |= {
+            "racks": str(design.racks),
+            "it_power_kw": f"{design.facility_power_w / limits.pue / 1000:.1f}",
+            "facility_power_kw": f"{design.facility_power_w / 1000:.1f}",
+            "capex_usd": f"{design.capex_usd:.0f}",
+        }
     if isinstance(e, ServingEstimate):
         return row | {
             "kind": "inference",
@@ -281,7 +307,8 @@ def _print_compare(records: list[dict[str, str]]) -> None:
         if not chosen:
             continue
         filled = [c for c in COMPARE_COLUMNS if c not in _NOTE_COLUMNS and any(r.get(c) for r in chosen)]
-        table = _table(f"{kind} comparison (capex from catalog prices{note})", (*filled, "site"))
+        title = f"{kind} comparison (whole designs; capex from catalog prices{note})"
+        table = _table(title, (*filled, "site"))
         for r in chosen:
             table.add_row(*(r.get(c, "") for c in filled), "no" if r["site_problems"] else "ok")
         out.print(table)

@@ -11,11 +11,11 @@ from __future__ import annotations
 from refarch.catalog import Catalog
 from refarch.catalog_models import System
 from refarch.perf.platform import platform_from_catalog
-from refarch.perf.target import Estimate, SiteLimits, candidate
+from refarch.perf.target import DesignCost, Estimate, SiteLimits, candidate
 from refarch.racks import rack_power_limit
 from refarch.spec import Spec
 
-__all__ = ["hosting_problems", "site_problems", "size_problems"]
+__all__ = ["design_problems", "hosting_problems", "site_problems", "size_problems"]
 
 
 def hosting_problems(spec: Spec, system: System) -> list[str]:
@@ -40,16 +40,25 @@ def hosting_problems(spec: Spec, system: System) -> list[str]:
 def size_problems(estimate: Estimate, catalog: Catalog, limits: SiteLimits) -> list[str]:
     """Which of the site's facility power, racks and capital budget `estimate`'s systems alone exceed."""
     cost = candidate(estimate, platform_from_catalog(catalog, estimate.platform), limits)
+    figures = (cost.facility_power_w, cost.racks, cost.capex_usd)
+    return _over_limits(("its systems alone need", "its systems alone cost"), *figures, limits)
+
+
+def _over_limits(
+    phrases: tuple[str, str], power_w: float, racks: int, capex_usd: float, limits: SiteLimits
+) -> list[str]:
+    """Which of the site's facility power, racks and capital budget these figures exceed; `phrases` start the
+    sentences about needs and about cost ("its systems alone need", "its systems alone cost")."""
+    need, cost = phrases
     problems = []
-    if limits.power_w is not None and cost.facility_power_w > limits.power_w:
+    if limits.power_w is not None and power_w > limits.power_w:
         problems.append(
-            f"its systems alone need {cost.facility_power_w / 1e3:,.0f} kW of facility power, over the site's "
-            f"{limits.power_w / 1e3:,.0f} kW"
+            f"{need} {power_w / 1e3:,.0f} kW of facility power, over the site's {limits.power_w / 1e3:,.0f} kW"
         )
-    if limits.racks is not None and cost.racks > limits.racks:
-        problems.append(f"its systems alone fill {cost.racks} racks, over the site's {limits.racks}")
-    if limits.budget_usd is not None and cost.capex_usd > limits.budget_usd:
-        problems.append(f"its systems alone cost ${cost.capex_usd:,.0f}, over the ${limits.budget_usd:,.0f} budget")
+    if limits.racks is not None and racks > limits.racks:
+        problems.append(f"{need} {racks} racks, over the site's {limits.racks}")
+    if limits.budget_usd is not None and capex_usd > limits.budget_usd:
+        problems.append(f"{cost} ${capex_usd:,.0f}, over the ${limits.budget_usd:,.0f} budget")
     return problems
 
 
@@ -57,3 +66,11 @@ def site_problems(spec: Spec, catalog: Catalog, estimate: Estimate, limits: Site
     """Everything that keeps `estimate` from being built on the spec's site (empty when nothing does)."""
     system = catalog.get(estimate.platform, System)
     return hosting_problems(spec, system) + size_problems(estimate, catalog, limits)
+
+
+def design_problems(design: DesignCost, limits: SiteLimits) -> list[str]:
+    """Which of the site's facility power, racks and capital budget a whole design exceeds, or why there is none."""
+    if design.problem:
+        return [f"cannot be designed: {design.problem}"]
+    figures = (design.facility_power_w, design.racks, design.capex_usd)
+    return _over_limits(("its whole design needs", "its whole design costs"), *figures, limits)

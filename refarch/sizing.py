@@ -16,7 +16,7 @@ from refarch.catalog import Catalog
 from refarch.catalog_models import WORKLOAD_TYPES, Server, SupportRole, Switch, System
 from refarch.perf.calibration_file import Calibration, default_calibration
 from refarch.perf.platform import platform_from_catalog
-from refarch.perf.target import Candidate, Reservation
+from refarch.perf.target import Candidate, Designer, Reservation
 from refarch.plan import Assumption, ComputeAllocation, WorkloadEstimate, WorkloadPlan
 from refarch.spec import Spec, WorkloadSpec
 from refarch.target_sizing import (
@@ -29,7 +29,7 @@ from refarch.target_sizing import (
 )
 from refarch.workloads import resolve_workloads
 
-__all__ = ["Sizing", "SupportServers", "size", "systems_per_platform"]
+__all__ = ["Sizing", "SupportServers", "candidate_sizing", "size", "systems_per_platform"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ class SupportServers:
 
 @dataclass
 class Sizing:
-    """Output of `size`: compute per workload, support servers, and the assumptions sizing relied on."""
+    """Output of `size`: compute per workload, support servers, and the assumptions sizing relied on; `targets` is
+    the candidate chosen for each target workload, with what target sizing counted it to cost."""
 
     workloads: list[WorkloadPlan] = field(default_factory=list)
     allocations: list[ComputeAllocation] = field(default_factory=list)
@@ -53,15 +54,22 @@ class Sizing:
     assumptions: list[Assumption] = field(default_factory=list)
     performance: list[WorkloadEstimate] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    targets: dict[str, Candidate] = field(default_factory=dict)
 
 
 def size(
-    spec: Spec, catalog: Catalog, calibration: Calibration | None = None, reserved: Reservation | None = None
+    spec: Spec,
+    catalog: Catalog,
+    calibration: Calibration | None = None,
+    reserved: Reservation | None = None,
+    designer: Designer | None = None,
 ) -> Sizing:
     """Resolve every workload's model and compute, and estimate its performance.
 
     `reserved` is site capacity target sizing leaves for what the design adds beyond the systems
-    (refarch.pipeline measures it on a first design that went over the site's limits).
+    (refarch.pipeline measures it on a first design that went over the site's limits). With a `designer`
+    (refarch.pipeline has one), target workloads get the platform whose whole design is cheapest; without one,
+    the platform whose systems are.
 
     Raises:
         CatalogError: a `platform`, `model.preset` or `network.switch` id is unknown or of the wrong kind.
@@ -75,7 +83,9 @@ def size(
         catalog.get(spec.network.switch, Switch, spec.where("network", "switch"))
     allocations = _fixed_allocations(spec, catalog, sizing)
     fixed = systems_per_platform(allocations.values())
-    choice = choose_platforms(spec, catalog, workloads, calibration, site_limits(spec, catalog, fixed, reserved))
+    limits = site_limits(spec, catalog, fixed, reserved)
+    choice = choose_platforms(spec, catalog, workloads, calibration, limits, designer)
+    sizing.targets = choice.chosen
     if reserved:
         sizing.assumptions.append(_reservation_assumption(reserved))
     for workload in workloads:
@@ -95,13 +105,23 @@ def systems_per_platform(allocations: Iterable[ComputeAllocation]) -> dict[str, 
     return counts
 
 
+def candidate_sizing(workload: WorkloadPlan, system: System, systems: int, catalog: Catalog) -> Sizing:
+    """`systems` x `system` for `workload` alone, with their support servers and no estimate: what target sizing
+    designs to cost a candidate."""
+    allocation = _allocation(workload.name, workload.workload_type, system, systems, "target", "a target candidate")
+    sizing = Sizing(workloads=[workload], allocations=[allocation], systems={system.id: system})
+    _add_support_servers(sizing, catalog)
+    return sizing
+
+
 def _reservation_assumption(reserved: Reservation) -> Assumption:
     return Assumption(
         id="target-sizing-reservation",
         text=(
-            f"Target sizing held back {reserved.words()} of the site's limits for the fabrics, management, storage "
-            "network, support servers and network racks, measured on a first design whose systems alone fitted "
-            "but whose whole did not."
+            f"Target sizing held back {reserved.words()} of the site's limits for what the combined design adds "
+            "beyond the fixed workloads' systems and each target workload's candidate designed on its own "
+            "(the fixed workloads' fabrics, management and network racks, and what shared networks add), measured "
+            "on a first design whose parts fitted but whose whole did not."
         ),
         confidence="derived",
         source="refarch: a previous design round of this spec",

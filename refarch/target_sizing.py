@@ -29,16 +29,19 @@ from refarch.perf.platform import Platform, largest_text, platform_from_catalog,
 from refarch.perf.serving import ServingEstimate
 from refarch.perf.target import (
     Candidate,
+    Costing,
+    Designer,
     Estimate,
     Outcome,
     Reservation,
     SiteLimits,
     candidate,
-    choose_candidates,
+    fewer_below,
     fewest_systems,
     max_systems,
     site_cost,
     system_allowances,
+    weigh_candidates,
 )
 from refarch.plan import Assumption, InferencePerformanceEstimate, PerformanceEstimate, WorkloadPlan
 from refarch.racks import rack_power_limit
@@ -47,6 +50,7 @@ from refarch.spec import Spec
 
 __all__ = [
     "TargetChoice",
+    "allowed_platforms",
     "choose_platforms",
     "compute_cost",
     "fixed_estimate",
@@ -156,9 +160,17 @@ def _site(spec: Spec) -> SiteLimits:
 
 
 def choose_platforms(
-    spec: Spec, catalog: Catalog, workloads: list[WorkloadPlan], calibration: Calibration, limits: SiteLimits
+    spec: Spec,
+    catalog: Catalog,
+    workloads: list[WorkloadPlan],
+    calibration: Calibration,
+    limits: SiteLimits,
+    designer: Designer | None = None,
 ) -> TargetChoice:
     """Pick a platform and size for every target-driven workload (training and inference).
+
+    With a `designer`, platforms are compared by the cost of their whole designs (refarch.perf.target says how
+    few are designed); without one, by their systems alone.
 
     Raises:
         NotSupportedError: a training target without tokens to train.
@@ -167,23 +179,55 @@ def choose_platforms(
     """
     choice = TargetChoice()
     options: dict[str, list[Candidate]] = {}
+    unmet: dict[str, str] = {}
     for index, workload in enumerate(workloads):
         if not workload.target:
             continue
         _check_target(spec, index, workload)
-        platforms, skipped = _allowed_platforms(spec, catalog, index, workload, calibration)
+        platforms, skipped = allowed_platforms(spec, catalog, index, workload, calibration)
         outcomes = [platform_outcome(spec, catalog, index, workload, calibration, limits, p) for p in platforms]
         found = [candidate(o.meeting, o.platform, limits) for o in outcomes if o.meeting is not None]
         if not found:
             raise _unmet(spec, index, workload, outcomes, skipped)
         options[workload.name] = found
-        choice.considered[workload.name] = _considered(workload, limits, outcomes, skipped)
+        unmet[workload.name] = _not_meeting(workload, limits, outcomes, skipped)
     if options:
+        costing = None if designer is None else _costing(spec, catalog, workloads, calibration, limits, designer)
         try:
-            choice.chosen = choose_candidates(options, limits)
+            weighing = weigh_candidates(options, limits, costing)
         except InfeasibleError as exc:
             raise InfeasibleError(exc.message, spec.where("site")) from exc
+        choice.chosen = weighing.chosen
+        for name, text in unmet.items():
+            weighed = _weighed(weighing.options[name], weighing.undesignable[name], designer is not None, limits)
+            choice.considered[name] = weighed + text
     return choice
+
+
+def _costing(
+    spec: Spec,
+    catalog: Catalog,
+    workloads: list[WorkloadPlan],
+    calibration: Calibration,
+    limits: SiteLimits,
+    designer: Designer,
+) -> Costing:
+    """Cost a candidate: a training candidate first drops to the fewest systems below its binary-search size that
+    still meet the target (refarch.perf.target.fewer_below), then the design of that size is costed."""
+    by_name = {w.name: w for w in workloads}
+
+    def cost(name: str, picked: Candidate) -> Candidate:
+        estimate, workload = picked.estimate, by_name[name]
+        if isinstance(estimate, TrainingEstimate):
+            platform = picked.platform
+            fewer = fewer_below(
+                estimate, workload, platform, calibration, workload.target["time_to_train"],
+                scale_out(spec, catalog, platform), spec.site.pue,
+            )  # fmt: skip
+            picked = picked if fewer is estimate else candidate(fewer, platform, limits)
+        return replace(picked, design=designer(name, picked))
+
+    return cost
 
 
 def platform_outcome(
@@ -215,7 +259,7 @@ def _check_target(spec: Spec, index: int, workload: WorkloadPlan) -> None:
         )
 
 
-def _allowed_platforms(
+def allowed_platforms(
     spec: Spec, catalog: Catalog, index: int, workload: WorkloadPlan, calibration: Calibration
 ) -> tuple[list[Platform], dict[str, list[str]]]:
     """The spec's platform if it names one; else every platform the model can stand behind, and why others are
@@ -269,12 +313,45 @@ def _shortfall(workload: WorkloadPlan, limits: SiteLimits, outcome: Outcome) -> 
     return f"{name} ({best.systems:,} systems, {bound}, {gives}{why})"
 
 
-def _considered(
+def _weighed(options: Sequence[Candidate], undesignable: Sequence[str], designed: bool, limits: SiteLimits) -> str:
+    """The platforms that meet the target, by what they cost; those left undesigned could not have won (their
+    systems alone cost more than the pick's whole design, or do not fit beside the other workloads' picks)."""
+    ranked = sorted(options, key=lambda c: (c.total_capex_usd, c.platform.system_id))
+    if not designed:
+        costs = ", ".join(f"{c.platform.system_id} {_millions(c.capex_usd)}" for c in ranked)
+        return f"cheapest systems within the site's limits of {costs}"
+    fitting = [c for c in ranked if c.design and _fits(c, limits)]
+    costs = ", ".join(f"{c.platform.system_id} {_millions(c.total_capex_usd)}" for c in fitting)
+    text = f"cheapest whole design (systems, fabrics, racks, power, cabling) within the site's limits of {costs}"
+    over = [f"{c.platform.system_id} {_millions(c.total_capex_usd)}" for c in ranked if c.design and c not in fitting]
+    if over:
+        text += f"; designed but over the site's limits: {', '.join(over)}"
+    bounds = [f"{c.platform.system_id} (systems alone {_millions(c.capex_usd)})" for c in ranked if c.design is None]
+    if bounds:
+        text += f"; not designed, as no design of theirs could win: {', '.join(bounds)}"
+    if undesignable:
+        text += f"; cannot be designed: {', '.join(undesignable)}"
+    return text
+
+
+def _fits(option: Candidate, limits: SiteLimits) -> bool:
+    """Whether one candidate's whole design fits what the limits leave for target workloads."""
+    return (
+        (limits.power_w is None or option.total_power_w <= limits.power_w)
+        and (limits.racks is None or option.total_racks <= limits.racks)
+        and (limits.budget_usd is None or option.total_capex_usd <= limits.budget_usd)
+    )
+
+
+def _millions(usd: float) -> str:
+    return f"${usd / 1e6:,.1f}M"
+
+
+def _not_meeting(
     workload: WorkloadPlan, limits: SiteLimits, outcomes: Sequence[Outcome], skipped: dict[str, list[str]]
 ) -> str:
-    """Which platforms were weighed, which could not meet the target, and which were left out and why."""
-    met = [o.platform.system_id for o in outcomes if o.meeting is not None]
-    text = f"cheapest of {', '.join(met)} within the site's limits"
+    """Which platforms could not meet the target, and which were left out and why."""
+    text = ""
     unmet = [_shortfall(workload, limits, o) for o in outcomes if o.meeting is None]
     if unmet:
         text += f"; cannot meet the target within them: {', '.join(unmet)}"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from refarch import load_catalog, load_spec, render, size, solve
+from refarch import load_catalog, load_spec, plan_spec, render
 
 from .conftest import EXAMPLES, REPO
 
@@ -20,7 +20,7 @@ FILES = ("plan.json", "summary.md", "bom.csv", "cabling.csv", "diagrams/compute-
 def test_bundle_matches_golden(example: Path, tmp_path: Path, update_goldens: bool) -> None:
     catalog = load_catalog()
     spec = load_spec(example)
-    bundle = render(solve(spec, catalog, size(spec, catalog)), tmp_path / "bundle")
+    bundle = render(plan_spec(spec, catalog), tmp_path / "bundle")  # as `refarch plan` does
     golden = GOLDEN / example.stem
     if update_goldens:
         shutil.rmtree(golden, ignore_errors=True)

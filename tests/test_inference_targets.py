@@ -87,7 +87,10 @@ def test_inference_target_picks_fewer_systems_on_a_faster_platform_when_cost_all
 def test_serve_plan_says_which_platforms_were_considered(catalog: Catalog) -> None:
     (allocation,) = size(load_spec(SERVE_EXAMPLE), catalog).allocations
     assert allocation.sizing == "target" and allocation.workload_type == "inference"
-    assert "cheapest of" in allocation.sizing_note and "dgx-h100" in allocation.sizing_note
+    assert (
+        "cheapest systems within the site's limits of" in allocation.sizing_note
+        and "dgx-h100" in allocation.sizing_note
+    )
     assert "not considered: cs-2 (no inference measurements" in allocation.sizing_note
 
 

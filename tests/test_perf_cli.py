@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from refarch import load_spec, plan_spec
+from refarch.catalog import Catalog
 from tests.conftest import EXAMPLES, REPO, CliResult
 
 EXAMPLES_DIR = REPO / "examples"
@@ -114,6 +116,27 @@ def test_compare_writes_a_csv_row_per_platform(run_cli: Run, tmp_path: Path) -> 
     assert int(rows[0]["systems"]) > int(rows[1]["systems"])  # B200 is faster per GPU, so fewer systems
     code, _, err = run_cli("compare", TARGET_EXAMPLE, "--platforms", "dgx-h100,dgx-b200", "-o", target)
     assert code == 4 and "--force" in err  # never silently overwritten
+
+
+def test_compare_costs_each_row_by_its_whole_design(run_cli: Run, tmp_path: Path, catalog: Catalog) -> None:
+    target = tmp_path / "cmp.csv"
+    code, _, err = run_cli("compare", TARGET_EXAMPLE, "--platforms", "dgx-h100,cs-2", "-o", target)
+    assert code == 0, err
+    rows = {r["platform"]: r for r in csv.DictReader(target.open())}
+    h100 = rows["dgx-h100"]
+    # The same size planned as a fixed workload: compare's figures are that plan's.
+    text = TARGET_EXAMPLE.read_text().replace(
+        "    target:\n      time_to_train: 30 days", f"    platform: dgx-h100\n    systems: {h100['systems']}"
+    )
+    fixed = tmp_path / "fixed.yaml"
+    fixed.write_text(re.sub(r"#.*", "", text))
+    plan = plan_spec(load_spec(fixed), catalog)
+    assert float(h100["capex_usd"]) == pytest.approx(plan.summary.capex_usd, abs=1)
+    assert float(h100["facility_power_kw"]) == pytest.approx(plan.power.facility_power_kw, abs=0.1)
+    assert int(h100["racks"]) == len(plan.racks)
+    assert float(h100["capex_usd"]) > float(h100["systems_capex_usd"]) * 1.05  # fabrics, optics, racks, PDUs
+    # CS-2 is shown at the most systems the site's limits allow by the systems alone; its whole design is more.
+    assert "its whole design needs" in rows["cs-2"]["site_problems"]
 
 
 def test_estimate_and_compare_say_which_platforms_the_site_cannot_take(run_cli: Run, tmp_path: Path) -> None:

@@ -4,12 +4,19 @@ Per workload and candidate platform, the fewest systems that meet the target are
 on the estimated time to train with goodput; inference: `refarch.perf.serving`). CP-SAT then picks one candidate
 per workload so that, together with the fixed workloads, the site's power, rack and capital limits hold at the
 lowest capital cost.
+
+A candidate's systems are only part of what it costs: fabrics, optics, management, support servers and network
+racks add 14-28% to the capex of the examples' GPU candidates, and not the same share for each platform. When the
+caller can design a candidate (refarch.pipeline), the choice is made on whole designs, lazily: the systems' cost is
+a lower bound on a design's, so CP-SAT picks on the bounds, the picks not yet designed are designed and the choice
+is made again, until every pick is costed by its design. The result is as cheap as designing every candidate would
+give, at the cost of designing only those that could win.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -22,22 +29,33 @@ from refarch.perf.serving import ServingEstimate
 from refarch.plan import WorkloadPlan
 
 __all__ = [
+    "SLOWER_COUNT_MARGIN",
     "Candidate",
+    "DesignCost",
+    "Costing",
+    "Designer",
     "Estimate",
     "Outcome",
+    "Weighing",
     "Reservation",
     "SiteLimits",
     "candidate",
     "system_allowances",
     "choose_candidates",
+    "fewer_below",
     "fewest_systems",
     "max_systems",
     "site_cost",
+    "weigh_candidates",
 ]
 
 Estimate = TrainingEstimate | ServingEstimate
 
 _SOLVER_SECONDS = 10.0
+# How much slower than the target a count may be before the counts below it are not tried: in a sweep of 1-160
+# systems (Llama 3 70B and 8B on DGX H100 and B200, CS-2), no count took more than 16% longer than a smaller one
+# (83 DGX H100 against 82: 83 is prime and splits badly), so 25% leaves room (estimate).
+SLOWER_COUNT_MARGIN = 0.25
 _SEED = 7
 
 
@@ -93,14 +111,48 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class DesignCost:
+    """What a whole design takes of the site: facility power, racks (network racks included) and capital cost
+    (the full bill of materials). `problem` says why the candidate could not be designed (then it is no option)."""
+
+    facility_power_w: float = 0.0
+    racks: int = 0
+    capex_usd: float = 0.0
+    problem: str = ""
+
+
+@dataclass(frozen=True)
 class Candidate:
-    """A platform at the size that meets a workload's target, with what it costs the site."""
+    """A platform at the size that meets a workload's target, with what its systems alone cost the site and, once
+    designed, what the whole design costs."""
 
     estimate: Estimate
     platform: Platform
     facility_power_w: float
     racks: int
     capex_usd: float
+    design: DesignCost | None = None
+
+    @property
+    def total_power_w(self) -> float:
+        """Facility power of the whole design, or of the systems alone (a lower bound) before it is designed."""
+        return self.design.facility_power_w if self.design else self.facility_power_w
+
+    @property
+    def total_racks(self) -> int:
+        """Racks of the whole design, or of the systems alone (a lower bound) before it is designed."""
+        return self.design.racks if self.design else self.racks
+
+    @property
+    def total_capex_usd(self) -> float:
+        """Capital cost of the whole design, or of the systems alone (a lower bound) before it is designed."""
+        return self.design.capex_usd if self.design else self.capex_usd
+
+
+# Designs a workload's candidate on its own (the workload's name, the candidate); refarch.pipeline supplies it.
+Designer = Callable[[str, Candidate], DesignCost]
+# Costs a workload's candidate: the candidate at its final size with its design (refarch.target_sizing).
+Costing = Callable[[str, Candidate], Candidate]
 
 
 def _systems_per_rack(platform: Platform, limits: SiteLimits) -> int:
@@ -163,6 +215,33 @@ def fewest_systems(
     return found, best_at_upper
 
 
+def fewer_below(
+    found: TrainingEstimate,
+    workload: WorkloadPlan,
+    platform: Platform,
+    calibration: Calibration,
+    target_s: float,
+    scale_out: ScaleOut,
+    pue: float,
+) -> TrainingEstimate:
+    """The fewest systems meeting `target_s` at or below `found`, which binary search returned.
+
+    Time to train is not monotonic in the system count: layouts must divide the accelerators, so 82 systems can
+    train faster than 83. Binary search stops at a boundary, not necessarily the lowest one, so the counts below
+    are tried until one is clearly too slow (SLOWER_COUNT_MARGIN over the target) or does not fit in memory. That
+    takes an estimate per count, so it is done only for the candidates target sizing designs.
+    """
+    systems = found.systems - 1
+    while systems >= 1:
+        estimate = _try(workload, platform, systems, calibration, scale_out, pue)
+        if estimate is None or _time(estimate) > target_s * (1 + SLOWER_COUNT_MARGIN):
+            break
+        if _time(estimate) <= target_s:
+            found = estimate
+        systems -= 1
+    return found
+
+
 def _time(estimate: TrainingEstimate) -> float:
     return estimate.time_to_train_s if estimate.time_to_train_s is not None else math.inf
 
@@ -193,12 +272,62 @@ def candidate(estimate: Estimate, platform: Platform, limits: SiteLimits) -> Can
     return Candidate(estimate=estimate, platform=platform, facility_power_w=power, racks=racks, capex_usd=capex)
 
 
+@dataclass
+class Weighing:
+    """How target sizing weighed the candidates: the pick per workload, every candidate still an option (with its
+    design where it was designed) and, per workload, the candidates dropped because they could not be designed."""
+
+    chosen: dict[str, Candidate]
+    options: dict[str, list[Candidate]]
+    undesignable: dict[str, list[str]]
+
+
 def choose_candidates(options: Mapping[str, Sequence[Candidate]], limits: SiteLimits) -> dict[str, Candidate]:
-    """One candidate per workload, meeting the site limits jointly at the lowest capital cost (CP-SAT).
+    """One candidate per workload, meeting the site limits jointly at the lowest cost of their systems (CP-SAT).
 
     Raises:
         InfeasibleError: no combination fits; the message gives the cheapest combination's power, racks and cost.
     """
+    return weigh_candidates(options, limits, None).chosen
+
+
+def weigh_candidates(
+    options: Mapping[str, Sequence[Candidate]], limits: SiteLimits, costing: Costing | None
+) -> Weighing:
+    """One candidate per workload, meeting the site limits jointly at the lowest capital cost (CP-SAT).
+
+    With a `costing`, candidates are costed by their whole designs, designing only those CP-SAT picks on the
+    lower bounds until every pick is designed (the module's docstring says why that is exact). A candidate whose
+    design fails is dropped.
+
+    Raises:
+        InfeasibleError: no combination fits, or no candidate of a workload can be designed; the message gives the
+            cheapest combination's power, racks and cost, or each design's problem.
+    """
+    pool = {name: list(items) for name, items in options.items()}
+    undesignable: dict[str, list[str]] = {name: [] for name in options}
+    while True:
+        chosen = _cheapest_combination(pool, limits)
+        pending = {name: c for name, c in chosen.items() if c.design is None}
+        if costing is None or not pending:
+            return Weighing(chosen, pool, undesignable)
+        for name, picked in pending.items():
+            costed = costing(name, picked)
+            index = next(i for i, item in enumerate(pool[name]) if item is picked)
+            if costed.design is None or costed.design.problem:
+                problem = costed.design.problem if costed.design else "not designed"
+                undesignable[name].append(f"{picked.platform.system_id} ({problem})")
+                del pool[name][index]
+            else:
+                pool[name][index] = costed
+        for name, items in pool.items():
+            if not items:
+                reasons = "; ".join(undesignable[name])
+                raise InfeasibleError(f"workload '{name}': no platform meeting the target can be designed: {reasons}")
+
+
+def _cheapest_combination(options: Mapping[str, Sequence[Candidate]], limits: SiteLimits) -> dict[str, Candidate]:
+    """One candidate per workload by their total costs (whole design where known, systems alone otherwise)."""
     model = cp_model.CpModel()
     picks = {(name, i): model.new_bool_var(f"{name}_{i}") for name, items in options.items() for i in range(len(items))}
     for name, items in options.items():
@@ -212,13 +341,13 @@ def choose_candidates(options: Mapping[str, Sequence[Candidate]], limits: SiteLi
         )
 
     if limits.power_w is not None:
-        model.add(total("facility_power_w") <= int(limits.power_w))
+        model.add(total("total_power_w") <= int(limits.power_w))
     if limits.racks is not None:
-        model.add(total("racks") <= limits.racks)
+        model.add(total("total_racks") <= limits.racks)
     if limits.budget_usd is not None:
-        model.add(total("capex_usd") <= int(limits.budget_usd))
+        model.add(total("total_capex_usd") <= int(limits.budget_usd))
     # Cheapest first; among equal prices, the one drawing less power (in kW).
-    model.minimize(total("capex_usd") * 100_000 + total("facility_power_w", 1000.0))
+    model.minimize(total("total_capex_usd") * 100_000 + total("total_power_w", 1000.0))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = _SOLVER_SECONDS
     solver.parameters.random_seed = _SEED
@@ -232,10 +361,10 @@ def choose_candidates(options: Mapping[str, Sequence[Candidate]], limits: SiteLi
 
 
 def _joint_shortfall(options: Mapping[str, Sequence[Candidate]], limits: SiteLimits) -> str:
-    cheapest = [min(items, key=lambda c: c.capex_usd) for items in options.values()]
-    power = sum(c.facility_power_w for c in cheapest) / 1e6
-    racks = sum(c.racks for c in cheapest)
-    cost = sum(c.capex_usd for c in cheapest) / 1e6
+    cheapest = [min(items, key=lambda c: c.total_capex_usd) for items in options.values()]
+    power = sum(c.total_power_w for c in cheapest) / 1e6
+    racks = sum(c.total_racks for c in cheapest)
+    cost = sum(c.total_capex_usd for c in cheapest) / 1e6
     parts = [f"the cheapest platforms that meet the targets need {power:.2f} MW, {racks} racks and ${cost:.1f}M"]
     if limits.power_w is not None:
         parts.append(f"site power budget {limits.power_w / 1e6:.2f} MW")
