@@ -266,3 +266,15 @@ def test_specs_within_their_limits_are_planned_in_one_round(
     plan = example_plan
     assert plan == design(example, catalog, size(example, catalog, designer=candidate_designer(example, catalog)))
     assert all(a.id != "target-sizing-reservation" for a in plan.assumptions)
+
+
+def test_a_budget_the_systems_fit_but_no_whole_design_does_exits_3_naming_the_design(
+    run_cli: Callable[..., tuple[int, str, str]], write_spec: Callable[[str, str], Path]
+) -> None:
+    # 50 DGX B200 cost $20.0M; their whole design, the cheapest of all, $22.8M.
+    spec = write_spec(SOURCE.read_text() + "budget: 21 MUSD\n", "budget.yaml")
+    code, _, err = run_cli("plan", spec, "-o", spec.parent / "bundle")
+    assert code == 3
+    found = re.search(r"need [\d.]+ MW, \d+ racks and \$([\d.]+)M \(whole designs\)", err)
+    assert found is not None and float(found.group(1)) > 21.0 and "budget $21.0M" in err, err
+    assert not (spec.parent / "bundle").exists()

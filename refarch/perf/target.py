@@ -365,7 +365,9 @@ def _joint_shortfall(options: Mapping[str, Sequence[Candidate]], limits: SiteLim
     power = sum(c.total_power_w for c in cheapest) / 1e6
     racks = sum(c.total_racks for c in cheapest)
     cost = sum(c.total_capex_usd for c in cheapest) / 1e6
-    parts = [f"the cheapest platforms that meet the targets need {power:.2f} MW, {racks} racks and ${cost:.1f}M"]
+    basis = "whole designs" if all(c.design for c in cheapest) else "systems alone where not designed"
+    need = f"{power:.2f} MW, {racks} racks and ${cost:.1f}M ({basis})"
+    parts = [f"the cheapest platforms that meet the targets need {need}"]
     if limits.power_w is not None:
         parts.append(f"site power budget {limits.power_w / 1e6:.2f} MW")
     if limits.racks is not None:
