@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from refarch.perf.platform import Platform
 from refarch.perf.training import Efficiency, StepTime, TrainingJob, step_time
@@ -162,9 +162,10 @@ def feasible_layouts(
     smallest share that fits dominates the larger ones, and those are not timed.
     """
     budget = usable_bytes(platform)
-    fitted: set[Layout] = set()
+    # Everything but the recomputed share, as a plain tuple: `dataclasses.replace` here took a third of a search.
+    fitted: set[tuple[int, ...]] = set()
     for layout in candidate_layouts(job, platform, accelerators, limits):
-        base = replace(layout, recompute=0.0)
+        base = (layout.tp, layout.pp, layout.dp, layout.cp, layout.micro_batch, layout.zero, layout.virtual_stages)
         if base in fitted:
             continue
         memory = training_memory(job.shape, layout)
