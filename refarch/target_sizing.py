@@ -29,14 +29,12 @@ from refarch.perf.platform import Platform, largest_text, platform_from_catalog,
 from refarch.perf.serving import ServingEstimate
 from refarch.perf.target import (
     Candidate,
-    Costing,
     Designer,
     Estimate,
     Outcome,
     Reservation,
     SiteLimits,
     candidate,
-    fewer_below,
     fewest_systems,
     max_systems,
     site_cost,
@@ -192,9 +190,8 @@ def choose_platforms(
         options[workload.name] = found
         unmet[workload.name] = _not_meeting(workload, limits, outcomes, skipped)
     if options:
-        costing = None if designer is None else _costing(spec, catalog, workloads, calibration, limits, designer)
         try:
-            weighing = weigh_candidates(options, limits, costing)
+            weighing = weigh_candidates(options, limits, designer)
         except InfeasibleError as exc:
             raise InfeasibleError(exc.message, spec.where("site")) from exc
         choice.chosen = weighing.chosen
@@ -202,32 +199,6 @@ def choose_platforms(
             weighed = _weighed(weighing.options[name], weighing.undesignable[name], designer is not None, limits)
             choice.considered[name] = weighed + text
     return choice
-
-
-def _costing(
-    spec: Spec,
-    catalog: Catalog,
-    workloads: list[WorkloadPlan],
-    calibration: Calibration,
-    limits: SiteLimits,
-    designer: Designer,
-) -> Costing:
-    """Cost a candidate: a training candidate first drops to the fewest systems below its binary-search size that
-    still meet the target (refarch.perf.target.fewer_below), then the design of that size is costed."""
-    by_name = {w.name: w for w in workloads}
-
-    def cost(name: str, picked: Candidate) -> Candidate:
-        estimate, workload = picked.estimate, by_name[name]
-        if isinstance(estimate, TrainingEstimate):
-            platform = picked.platform
-            fewer = fewer_below(
-                estimate, workload, platform, calibration, workload.target["time_to_train"],
-                scale_out(spec, catalog, platform), spec.site.pue,
-            )  # fmt: skip
-            picked = picked if fewer is estimate else candidate(fewer, platform, limits)
-        return replace(picked, design=designer(name, picked))
-
-    return cost
 
 
 def platform_outcome(

@@ -8,7 +8,6 @@ management no candidate counts.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import random
 import re
@@ -21,7 +20,7 @@ from refarch import load_spec, plan_spec, size
 from refarch.catalog import Catalog
 from refarch.errors import InfeasibleError
 from refarch.perf.calibration_file import default_calibration
-from refarch.perf.estimate import TrainingEstimate
+from refarch.perf.estimate import TrainingEstimate, estimate_training
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.target import Candidate, DesignCost, SiteLimits, candidate, fewer_below, weigh_candidates
 from refarch.pipeline import candidate_designer, overhead
@@ -92,11 +91,7 @@ def every(catalog: Catalog, example: Spec) -> dict[str, tuple[Candidate, DesignC
         outcome = platform_outcome(spec, catalog, 0, workload, calibration, limits, platform)
         if not isinstance(outcome.meeting, TrainingEstimate):
             continue
-        fewest = fewer_below(
-            outcome.meeting, workload, platform, calibration, workload.target["time_to_train"],
-            scale_out(spec, catalog, platform), spec.site.pue,
-        )  # fmt: skip
-        option = candidate(fewest, platform, limits)
+        option = candidate(outcome.meeting, platform, limits)  # binary search, then the counts below it
         found[platform.system_id] = (option, designer(workload.name, option))
     return found
 
@@ -166,9 +161,9 @@ def test_lazy_designs_give_the_brute_force_optimum_and_skip_what_cannot_win(
     limits = SiteLimits(power_w=1.2e6, racks=30, budget_usd=3e7, pue=1.3, rack_power_w=None, rack_height_u=42)
     designed: list[tuple[str, str]] = []
 
-    def costing(name: str, picked: Candidate) -> Candidate:
+    def designer(name: str, picked: Candidate) -> DesignCost:
         designed.append((name, picked.platform.system_id))
-        return dataclasses.replace(picked, design=designs[name, picked.platform.system_id])
+        return designs[name, picked.platform.system_id]
 
     combos = []
     for a, b in itertools.product(options["w1"], options["w2"]):
@@ -178,10 +173,10 @@ def test_lazy_designs_give_the_brute_force_optimum_and_skip_what_cannot_win(
             combos.append((total.capex_usd, a.platform.system_id, b.platform.system_id))
     if not combos:
         with pytest.raises(InfeasibleError):
-            weigh_candidates(options, limits, costing)
+            weigh_candidates(options, limits, designer)
         return
     best = min(combos)
-    weighing = weigh_candidates(options, limits, costing)
+    weighing = weigh_candidates(options, limits, designer)
     chosen = weighing.chosen
     assert (chosen["w1"].platform.system_id, chosen["w2"].platform.system_id) == best[1:]
     assert chosen["w1"].total_capex_usd + chosen["w2"].total_capex_usd == pytest.approx(best[0])
@@ -201,9 +196,8 @@ def test_a_workload_none_of_whose_candidates_can_be_designed_names_each_problem(
     options, _ = _synthetic(catalog, an_estimate, 0)
     limits = SiteLimits(power_w=None, racks=None, budget_usd=None, pue=1.3, rack_power_w=None, rack_height_u=42)
 
-    def failing(name: str, picked: Candidate) -> Candidate:
-        problem = "needs liquid cooling" if name == "w1" else ""
-        return dataclasses.replace(picked, design=DesignCost(1.0, 1, 1.0, problem))
+    def failing(name: str, picked: Candidate) -> DesignCost:
+        return DesignCost(1.0, 1, 1.0, "needs liquid cooling" if name == "w1" else "")
 
     with pytest.raises(InfeasibleError, match=r"workload 'w1': no platform meeting the target can be designed") as exc:
         weigh_candidates(options, limits, failing)
@@ -278,3 +272,25 @@ def test_a_budget_the_systems_fit_but_no_whole_design_does_exits_3_naming_the_de
     found = re.search(r"need [\d.]+ MW, \d+ racks and \$([\d.]+)M \(whole designs\)", err)
     assert found is not None and float(found.group(1)) > 21.0 and "budget $21.0M" in err, err
     assert not (spec.parent / "bundle").exists()
+
+
+def test_fewer_below_finds_the_fewest_systems_binary_search_skips(catalog: Catalog) -> None:
+    # On the example, 51 DGX B200 train slower than 50 or 52 (51 = 3 x 17 splits badly); with a target just above
+    # 50's time, binary search can stop at 52. The scan must return what trying every count gives.
+    spec = load_spec(SOURCE)
+    workload = resolve_workloads(spec, catalog)[0][0]
+    platform, calibration = platform_from_catalog(catalog, "dgx-b200"), default_calibration()
+    scale = scale_out(spec, catalog, platform)
+
+    def at(systems: int) -> TrainingEstimate:
+        return estimate_training(workload, platform, systems, calibration, scale, spec.site.pue)
+
+    def seconds(estimate: TrainingEstimate) -> float:
+        assert estimate.time_to_train_s is not None
+        return estimate.time_to_train_s
+
+    target = seconds(at(50)) * 1.001
+    assert seconds(at(52)) <= target < seconds(at(51))  # the estimate is not monotonic here
+    found = fewer_below(at(52), workload, platform, calibration, target, scale, spec.site.pue)
+    fewest = min(n for n in range(1, 53) if seconds(at(n)) <= target)
+    assert found.systems == fewest <= 50

@@ -1,7 +1,8 @@
 """Size workloads from targets: the fewest systems per platform, then CP-SAT picks one platform per workload.
 
 Per workload and candidate platform, the fewest systems that meet the target are found (training: a binary search
-on the estimated time to train with goodput; inference: `refarch.perf.serving`). CP-SAT then picks one candidate
+on the estimated time to train with goodput, then the counts just below it, since the estimate is not monotonic in
+the count; inference: `refarch.perf.serving`). CP-SAT then picks one candidate
 per workload so that, together with the fixed workloads, the site's power, rack and capital limits hold at the
 lowest capital cost.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
@@ -32,7 +33,6 @@ __all__ = [
     "SLOWER_COUNT_MARGIN",
     "Candidate",
     "DesignCost",
-    "Costing",
     "Designer",
     "Estimate",
     "Outcome",
@@ -151,8 +151,6 @@ class Candidate:
 
 # Designs a workload's candidate on its own (the workload's name, the candidate); refarch.pipeline supplies it.
 Designer = Callable[[str, Candidate], DesignCost]
-# Costs a workload's candidate: the candidate at its final size with its design (refarch.target_sizing).
-Costing = Callable[[str, Candidate], Candidate]
 
 
 def _systems_per_rack(platform: Platform, limits: SiteLimits) -> int:
@@ -198,7 +196,8 @@ def fewest_systems(
 ) -> tuple[TrainingEstimate | None, TrainingEstimate | None]:
     """(fewest systems meeting `target_s`, or None; the fastest estimate at `upper` systems, or None if none fits).
 
-    `upper` is capped at the systems one step can use (wafers: one sequence each).
+    `upper` is capped at the systems one step can use (wafers: one sequence each). Binary search finds a size that
+    meets the target; `fewer_below` then tries the counts below it.
     """
     upper = min(upper, useful_systems(workload, platform) or upper)
     best_at_upper = _try(workload, platform, upper, calibration, scale_out, pue)
@@ -212,7 +211,7 @@ def fewest_systems(
             high, found = middle, estimate
         else:
             low = middle + 1
-    return found, best_at_upper
+    return fewer_below(found, workload, platform, calibration, target_s, scale_out, pue), best_at_upper
 
 
 def fewer_below(
@@ -228,8 +227,7 @@ def fewer_below(
 
     Time to train is not monotonic in the system count: layouts must divide the accelerators, so 82 systems can
     train faster than 83. Binary search stops at a boundary, not necessarily the lowest one, so the counts below
-    are tried until one is clearly too slow (SLOWER_COUNT_MARGIN over the target) or does not fit in memory. That
-    takes an estimate per count, so it is done only for the candidates target sizing designs.
+    are tried until one is clearly too slow (SLOWER_COUNT_MARGIN over the target) or does not fit in memory.
     """
     systems = found.systems - 1
     while systems >= 1:
@@ -292,11 +290,11 @@ def choose_candidates(options: Mapping[str, Sequence[Candidate]], limits: SiteLi
 
 
 def weigh_candidates(
-    options: Mapping[str, Sequence[Candidate]], limits: SiteLimits, costing: Costing | None
+    options: Mapping[str, Sequence[Candidate]], limits: SiteLimits, designer: Designer | None
 ) -> Weighing:
     """One candidate per workload, meeting the site limits jointly at the lowest capital cost (CP-SAT).
 
-    With a `costing`, candidates are costed by their whole designs, designing only those CP-SAT picks on the
+    With a `designer`, candidates are costed by their whole designs, designing only those CP-SAT picks on the
     lower bounds until every pick is designed (the module's docstring says why that is exact). A candidate whose
     design fails is dropped.
 
@@ -309,17 +307,16 @@ def weigh_candidates(
     while True:
         chosen = _cheapest_combination(pool, limits)
         pending = {name: c for name, c in chosen.items() if c.design is None}
-        if costing is None or not pending:
+        if designer is None or not pending:
             return Weighing(chosen, pool, undesignable)
         for name, picked in pending.items():
-            costed = costing(name, picked)
+            design = designer(name, picked)
             index = next(i for i, item in enumerate(pool[name]) if item is picked)
-            if costed.design is None or costed.design.problem:
-                problem = costed.design.problem if costed.design else "not designed"
-                undesignable[name].append(f"{picked.platform.system_id} ({problem})")
+            if design.problem:
+                undesignable[name].append(f"{picked.platform.system_id} ({design.problem})")
                 del pool[name][index]
             else:
-                pool[name][index] = costed
+                pool[name][index] = replace(picked, design=design)
         for name, items in pool.items():
             if not items:
                 reasons = "; ".join(undesignable[name])
