@@ -19,9 +19,9 @@ from refarch.console import make_console
 from refarch.errors import InputError, Location, OutputError
 from refarch.estimate_rows import SYSTEM_IDS, Row, estimate_rows
 from refarch.perf.estimate import TrainingEstimate
-from refarch.perf.platform import Platform, platform_from_catalog
+from refarch.perf.platform import platform_from_catalog
 from refarch.perf.serving import ServingEstimate
-from refarch.perf.target import DesignCost, Estimate, SiteLimits, candidate
+from refarch.perf.target import Candidate, DesignCost, Estimate, SiteLimits, candidate
 from refarch.perf_cli import CalibrationOption, CatalogDirs, resolve_calibration
 from refarch.pipeline import candidate_designer
 from refarch.site_fit import design_problems, hosting_problems, site_problems, size_problems
@@ -235,11 +235,11 @@ def compare_command(
     designer = candidate_designer(workload_spec, hardware)
     records, problems = [], []
     for row in rows:
-        platform = platform_from_catalog(hardware, row.estimate.platform)
-        design = designer(row.estimate.workload, candidate(row.estimate, platform, limits))
+        option = candidate(row.estimate, platform_from_catalog(hardware, row.estimate.platform), limits)
+        design = designer(row.estimate.workload, option)
         found = _design_site_problems(workload_spec, hardware, row.estimate, design, limits)
         notes_of_row = {"meets_target": _yes_no(row.meets_target), "target_note": row.miss}
-        record = _compare_row(row.estimate, platform, limits, design)
+        record = _compare_row(option, design, limits.pue)
         records.append(record | notes_of_row | {"site_problems": "; ".join(found)})
         problems.append(found)
     _print_compare(records)
@@ -265,22 +265,22 @@ def _yes_no(value: bool | None) -> str:
     return "" if value is None else ("yes" if value else "no")
 
 
-def _compare_row(e: Estimate, platform: Platform, limits: SiteLimits, design: DesignCost) -> dict[str, str]:
+def _compare_row(option: Candidate, design: DesignCost, pue: float) -> dict[str, str]:
     """A CSV row: the estimate, the whole design's racks, power and capex (empty when it cannot be designed) and
     the systems' share of the capex."""
-    site = candidate(e, platform, limits)
+    e = option.estimate
     row = {
         "workload": e.workload,
         "platform": e.platform,
         "systems": str(e.systems),
         "accelerators": str(e.accelerators),
-        "systems_capex_usd": f"{site.capex_usd:.0f}",
+        "systems_capex_usd": f"{option.capex_usd:.0f}",
         "band_pct": f"{e.band * 100:.0f}",
     }
     if not design.problem:
         row |= {
             "racks": str(design.racks),
-            "it_power_kw": f"{design.facility_power_w / limits.pue / 1000:.1f}",
+            "it_power_kw": f"{design.facility_power_w / pue / 1000:.1f}",
             "facility_power_kw": f"{design.facility_power_w / 1000:.1f}",
             "capex_usd": f"{design.capex_usd:.0f}",
         }

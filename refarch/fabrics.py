@@ -220,14 +220,14 @@ def scalable_unit_systems(spec: Spec, catalog: Catalog, system: System) -> int |
     """Systems in one scalable unit of the compute fabric `compute_fabrics` builds for `system`, or None.
 
     None when the fabric has no rail-optimized units (wafer clusters are flat) or is not sized (rack-scale
-    systems). The switch is the one `choose_network` picks with `system` as the reference design, which is the
-    plan's own: each platform's fabric gets its own reference switch (refarch.network_choice.platform_switch).
+    systems). The switch is the one `choose_network` picks with `system` as the reference design, the one
+    `compute_fabrics` gives its fabric (refarch.network_choice.platform_switch).
     """
     links = _link_count(catalog, system)
     if system.rack_scale or links != system.accelerators:
         return None
     network, _ = choose_network(spec, catalog, [system])
-    switch = catalog.get(platform_switch(spec, catalog, network, system), Switch, spec.where("network", "switch"))
+    switch = catalog.get(network.switch, Switch, spec.where("network", "switch"))
     instance = FatTreeInstance(
         systems=1,
         rails=links,

@@ -68,8 +68,8 @@ def _technology(spec: Spec, reference: System) -> tuple[Technology, str]:
 def _switch(spec: Spec, catalog: Catalog, reference: System, compute: str) -> tuple[str, str]:
     if spec.network.switch is not None:
         return spec.network.switch, f"switch {spec.network.switch} as the spec asks"
-    candidate = reference.reference_switch
-    if candidate is not None and catalog.entries[candidate].technology == _SWITCH_TECHNOLOGY[compute]:
+    candidate = _reference_switch(catalog, reference, compute)
+    if candidate is not None:
         return candidate, f"switch {candidate}, the reference switch of {reference.name}"
     default = _DEFAULT_SWITCH[compute]
     return (
@@ -87,7 +87,12 @@ def platform_switch(spec: Spec, catalog: Catalog, network: NetworkPlan, system: 
     """
     if spec.network.switch is not None:
         return spec.network.switch
+    return _reference_switch(catalog, system, network.compute) or network.switch
+
+
+def _reference_switch(catalog: Catalog, system: System, compute: str) -> str | None:
+    """`system`'s reference switch if it is of the `compute` technology, else None."""
     candidate = system.reference_switch
-    if candidate is not None and catalog.entries[candidate].technology == _SWITCH_TECHNOLOGY[network.compute]:
+    if candidate is not None and catalog.entries[candidate].technology == _SWITCH_TECHNOLOGY[compute]:
         return candidate
-    return network.switch
+    return None

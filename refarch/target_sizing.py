@@ -43,7 +43,7 @@ from refarch.perf.target import (
 )
 from refarch.plan import Assumption, InferencePerformanceEstimate, PerformanceEstimate, WorkloadPlan
 from refarch.racks import rack_power_limit
-from refarch.site_fit import hosting_problems
+from refarch.site_fit import design_problems, hosting_problems
 from refarch.spec import Spec
 
 __all__ = [
@@ -291,7 +291,7 @@ def _weighed(options: Sequence[Candidate], undesignable: Sequence[str], designed
     if not designed:
         costs = ", ".join(f"{c.platform.system_id} {_millions(c.capex_usd)}" for c in ranked)
         return f"cheapest systems within the site's limits of {costs}"
-    fitting = [c for c in ranked if c.design and _fits(c, limits)]
+    fitting = [c for c in ranked if c.design and not design_problems(c.design, limits)]
     costs = ", ".join(f"{c.platform.system_id} {_millions(c.total_capex_usd)}" for c in fitting)
     text = f"cheapest whole design (systems, fabrics, racks, power, cabling) within the site's limits of {costs}"
     over = [f"{c.platform.system_id} {_millions(c.total_capex_usd)}" for c in ranked if c.design and c not in fitting]
@@ -303,15 +303,6 @@ def _weighed(options: Sequence[Candidate], undesignable: Sequence[str], designed
     if undesignable:
         text += f"; cannot be designed: {', '.join(undesignable)}"
     return text
-
-
-def _fits(option: Candidate, limits: SiteLimits) -> bool:
-    """Whether one candidate's whole design fits what the limits leave for target workloads."""
-    return (
-        (limits.power_w is None or option.total_power_w <= limits.power_w)
-        and (limits.racks is None or option.total_racks <= limits.racks)
-        and (limits.budget_usd is None or option.total_capex_usd <= limits.budget_usd)
-    )
 
 
 def _millions(usd: float) -> str:

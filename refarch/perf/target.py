@@ -30,22 +30,22 @@ from refarch.perf.serving import ServingEstimate
 from refarch.plan import WorkloadPlan
 
 __all__ = [
-    "SLOWER_COUNT_MARGIN",
     "Candidate",
     "DesignCost",
     "Designer",
     "Estimate",
     "Outcome",
-    "Weighing",
     "Reservation",
+    "SLOWER_COUNT_MARGIN",
     "SiteLimits",
+    "Weighing",
     "candidate",
-    "system_allowances",
     "choose_candidates",
     "fewer_below",
     "fewest_systems",
     "max_systems",
     "site_cost",
+    "system_allowances",
     "weigh_candidates",
 ]
 
