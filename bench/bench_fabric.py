@@ -20,7 +20,7 @@ from bench_plan import run_case
 
 from refarch import load_catalog
 
-solve_module = importlib.import_module("refarch.solve")  # the package re-exports the function under this name
+solve_module = importlib.import_module("refarch.design.solve")  # the package re-exports the function under this name
 
 CASES = [
     ("dgx-h100 16,384 GPUs (QM9700, 3 tiers)", "dgx-h100", 2048, "{compute: infiniband}"),

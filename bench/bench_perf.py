@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import time
 
-from refarch.catalog import load_catalog
-from refarch.catalog_models import LlmModel
-from refarch.perf.calibration_file import default_calibration
+from refarch.catalog.loader import load_catalog
+from refarch.catalog.models import LlmModel
+from refarch.perf.calibration.file import default_calibration
 from refarch.perf.platform import platform_from_catalog
-from refarch.perf.search import best_layout
-from refarch.perf.training import TrainingJob
-from refarch.workloads import preset_shape
+from refarch.perf.training.search import best_layout
+from refarch.perf.training.step import TrainingJob
+from refarch.sizing.workloads import preset_shape
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from refarch import load_catalog, load_spec, render, size, solve
-from refarch.catalog import Catalog
+from refarch.catalog.loader import Catalog
 from refarch.plan import Plan
 
 CASES = [

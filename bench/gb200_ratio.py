@@ -9,13 +9,13 @@ Run: .venv/bin/python bench/gb200_ratio.py
 
 from __future__ import annotations
 
-from refarch.catalog import Catalog, load_catalog
-from refarch.catalog_models import LlmModel
-from refarch.perf.calibration_file import Calibration, default_calibration
+from refarch.catalog.loader import Catalog, load_catalog
+from refarch.catalog.models import LlmModel
+from refarch.perf.calibration.file import Calibration, default_calibration
 from refarch.perf.platform import platform_from_catalog
-from refarch.perf.search import best_layout
-from refarch.perf.training import TrainingJob
-from refarch.workloads import preset_shape
+from refarch.perf.training.search import best_layout
+from refarch.perf.training.step import TrainingJob
+from refarch.sizing.workloads import preset_shape
 
 GPU_COUNTS = (64, 128, 288, 576, 1152, 2304, 4608, 9216)
 SEQUENCES_PER_GPU = (0.5, 1.0, 2.0)

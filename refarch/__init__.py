@@ -13,14 +13,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from refarch.catalog import Catalog, load_catalog
+from refarch.catalog.loader import Catalog, load_catalog
+from refarch.design.solve import solve
 from refarch.errors import RefarchError
+from refarch.inputs.spec import Spec, load_spec
 from refarch.pipeline import plan_spec
 from refarch.plan import Plan
-from refarch.render import render
-from refarch.sizing import size
-from refarch.solve import solve
-from refarch.spec import Spec, load_spec
+from refarch.render.stage import render
+from refarch.sizing.stage import size
 
 __all__ = [
     "Catalog",

@@ -2,6 +2,6 @@
 
 import sys
 
-from refarch.cli import main
+from refarch.cli.app import main
 
 sys.exit(main())

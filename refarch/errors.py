@@ -1,6 +1,6 @@
 """One exception hierarchy for everything refarch reports to a user.
 
-The CLI maps these to exit codes in one place (`refarch.cli`); library users catch `RefarchError`.
+The CLI maps these to exit codes in one place (`refarch.cli.app`); library users catch `RefarchError`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Plan a spec end to end: size the compute, design around it, and check the site's limits.
 
 Target sizing compares candidates by their whole designs: `candidate_designer` designs a target workload's
-candidate on its own (refarch.perf.target designs only those that could win). What that leaves uncounted, the
+candidate on its own (refarch.sizing.platform_choice designs only those that could win). What that leaves uncounted, the
 fixed-size workloads' fabrics, management and network racks and whatever workloads add when they share a design, is
 only known once the combined design exists. When that design overruns the site's power, rack or budget limit, the
 overhead it measured is reserved and the compute sized again. Reservations only grow, so the rounds end.
@@ -9,17 +9,17 @@ overhead it measured is reserved and the compute sized again. Reservations only 
 
 from __future__ import annotations
 
-from refarch.catalog import Catalog
-from refarch.catalog_models import System
+from refarch.catalog.loader import Catalog
+from refarch.catalog.models import System
+from refarch.design.solve import check_site_limits, design
 from refarch.errors import InfeasibleError, RefarchError
-from refarch.perf.calibration_file import Calibration
-from refarch.perf.target import Candidate, DesignCost, Designer, Reservation
+from refarch.inputs.spec import Spec
+from refarch.perf.calibration.file import Calibration
 from refarch.plan import Plan, WorkloadPlan
-from refarch.sizing import Sizing, candidate_sizing, size, systems_per_platform
-from refarch.solve import check_site_limits, design
-from refarch.spec import Spec
-from refarch.target_sizing import compute_cost
-from refarch.workloads import resolve_workloads
+from refarch.sizing.platform_choice import Candidate, DesignCost, Designer, Reservation
+from refarch.sizing.stage import Sizing, candidate_sizing, size, systems_per_platform
+from refarch.sizing.targets import compute_cost
+from refarch.sizing.workloads import resolve_workloads
 
 __all__ = ["MAX_ROUNDS", "candidate_designer", "overhead", "plan_spec"]
 

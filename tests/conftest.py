@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from refarch.catalog import Catalog, load_catalog
-from refarch.cli import main
+from refarch.catalog.loader import Catalog, load_catalog
+from refarch.cli.app import main
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))

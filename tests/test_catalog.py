@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from refarch.catalog import Catalog, load_catalog
-from refarch.catalog_models import Accelerator, System
+from refarch.catalog.loader import Catalog, load_catalog
+from refarch.catalog.models import Accelerator, System
 from refarch.errors import CatalogError
 
 REQUIRED = {

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import refarch.console as console
+import refarch.cli.console as console
 
 from .conftest import EXAMPLES, MINIMAL_SPEC, REPO, CliResult
 

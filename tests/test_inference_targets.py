@@ -8,19 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from refarch.catalog import Catalog
+from refarch.catalog.loader import Catalog
 from refarch.errors import InfeasibleError, NotSupportedError, SpecError
-from refarch.inference_targets import inference_request
-from refarch.perf.calibration_file import default_calibration
-from refarch.perf.inference_memory import tp_options
+from refarch.inputs.spec import load_spec
+from refarch.perf.calibration.file import default_calibration
+from refarch.perf.inference.memory import tp_options
+from refarch.perf.inference.serving import serve_at_size
 from refarch.perf.platform import MAX_SYSTEMS, platform_from_catalog
-from refarch.perf.serving import serve_at_size
-from refarch.perf.target import candidate, choose_candidates, max_systems
 from refarch.plan import InferencePerformanceEstimate
-from refarch.sizing import size
-from refarch.spec import load_spec
-from refarch.target_sizing import platform_outcome, site_limits
-from refarch.workloads import resolve_workloads
+from refarch.sizing.inference_targets import inference_request
+from refarch.sizing.platform_choice import candidate, choose_candidates, max_systems
+from refarch.sizing.stage import size
+from refarch.sizing.targets import platform_outcome, site_limits
+from refarch.sizing.workloads import resolve_workloads
 from tests.conftest import MINIMAL_SPEC, REPO
 
 SERVE_EXAMPLE = REPO / "examples" / "serve-70b.yaml"

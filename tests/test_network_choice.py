@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from refarch.catalog import Catalog
+from refarch.catalog.loader import Catalog
+from refarch.design.solve import solve
 from refarch.errors import SpecError
-from refarch.sizing import size
-from refarch.solve import solve
-from refarch.spec import load_spec
+from refarch.inputs.spec import load_spec
+from refarch.sizing.stage import size
 
 from .conftest import MINIMAL_SPEC
 

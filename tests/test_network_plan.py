@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from refarch import load_spec, size, solve
-from refarch.cabling import MediaChooser, part_quantities
-from refarch.cabling_export import cabling_csv, p2p_csv
-from refarch.catalog import Catalog
-from refarch.catalog_models import System
-from refarch.fabrics import scalable_unit_systems
+from refarch.catalog.loader import Catalog
+from refarch.catalog.models import System
+from refarch.design.cabling import MediaChooser, part_quantities
+from refarch.design.networks.host_fabrics import scalable_unit_systems
 from refarch.plan import Plan
+from refarch.render.cabling_files import cabling_csv, p2p_csv
 
 from .conftest import REPO, CliResult
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from refarch.catalog import Catalog
-from refarch.perf.calibration import CalibrationRun, calibrate
-from refarch.perf.calibration_file import default_calibration, load_calibration
-from refarch.perf.checks import consistency_checks
-from refarch.perf.measurements import load_measurements
+from refarch.catalog.loader import Catalog
+from refarch.cli.perf import reference_measurements
+from refarch.perf.calibration.checks import consistency_checks
+from refarch.perf.calibration.file import default_calibration, load_calibration
+from refarch.perf.calibration.fit import CalibrationRun, calibrate
+from refarch.perf.calibration.measurements import load_measurements
 from refarch.perf.transformer import model_flops_per_token
-from refarch.perf_cli import reference_measurements
 
 # The accuracy goal for the leave-one-source-out error (README "Accuracy" publishes today's figures,
 # 9.2% mean and 22.3% worst): a change that pushes the model past it fails.

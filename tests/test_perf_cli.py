@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from refarch import load_spec, plan_spec
-from refarch.catalog import Catalog
+from refarch.catalog.loader import Catalog
 from tests.conftest import EXAMPLES, REPO, CliResult
 
 EXAMPLES_DIR = REPO / "examples"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from refarch.perf.goodput import (
+from refarch.perf.training.goodput import (
     DEFAULT_RESTART_S,
     LLAMA3_SNAPSHOT,
     checkpoint_write_s,

@@ -6,13 +6,13 @@ import dataclasses
 
 import pytest
 
-from refarch.catalog import Catalog
-from refarch.catalog_models import LlmModel
+from refarch.catalog.loader import Catalog
+from refarch.catalog.models import LlmModel
 from refarch.errors import InfeasibleError
-from refarch.perf.inference import InferenceRequest, inference_estimate, required_replicas
-from refarch.perf.inference_fit import ANCHORS, default_wafer_inference_calibration
-from refarch.perf.inference_memory import kv_cache_bytes, wafers_for_weights
-from refarch.perf.inference_timing import GpuInferenceEfficiency, WaferInferenceCalibration
+from refarch.perf.inference.estimate import InferenceRequest, inference_estimate, required_replicas
+from refarch.perf.inference.memory import kv_cache_bytes, wafers_for_weights
+from refarch.perf.inference.timing import GpuInferenceEfficiency, WaferInferenceCalibration
+from refarch.perf.inference.wafer_anchors import ANCHORS, default_wafer_inference_calibration
 from refarch.perf.platform import Platform, platform_from_catalog
 from refarch.plan import ModelShape
 

@@ -7,11 +7,11 @@ import itertools
 
 import pytest
 
-from refarch.catalog import Catalog
-from refarch.catalog_models import LlmModel
-from refarch.perf.calibration_file import default_calibration
+from refarch.catalog.loader import Catalog
+from refarch.catalog.models import LlmModel
+from refarch.perf.calibration.file import default_calibration
 from refarch.perf.platform import Platform, platform_from_catalog
-from refarch.perf.search import (
+from refarch.perf.training.search import (
     MAX_BATCH_ROUNDING,
     RECOMPUTE_SHARES,
     LayoutLimits,
@@ -20,10 +20,10 @@ from refarch.perf.search import (
     feasible_layouts,
     usable_bytes,
 )
-from refarch.perf.training import StepTime, TrainingJob, step_time
+from refarch.perf.training.step import StepTime, TrainingJob, step_time
 from refarch.perf.transformer import Layout, model_flops_per_token, stage_layers, training_memory
 from refarch.plan import ModelShape
-from refarch.workloads import preset_shape
+from refarch.sizing.workloads import preset_shape
 
 
 def shape(catalog: Catalog, preset: str) -> ModelShape:

@@ -7,20 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from refarch.catalog import Catalog
-from refarch.catalog_models import System
+from refarch.catalog.loader import Catalog
+from refarch.catalog.models import System
+from refarch.design.racks import rack_power_limit
 from refarch.errors import InfeasibleError
-from refarch.perf.calibration_file import default_calibration
-from refarch.perf.estimate import estimate_training
+from refarch.inputs.spec import load_spec
+from refarch.perf.calibration.file import default_calibration
 from refarch.perf.platform import MAX_SYSTEMS, platform_from_catalog
-from refarch.perf.target import max_systems, site_cost, system_allowances
+from refarch.perf.training.estimate import estimate_training
 from refarch.plan import PerformanceEstimate
-from refarch.racks import rack_power_limit
-from refarch.site_fit import hosting_problems
-from refarch.sizing import size
-from refarch.spec import load_spec
-from refarch.target_sizing import site_limits
-from refarch.workloads import resolve_workloads
+from refarch.sizing.platform_choice import max_systems, site_cost, system_allowances
+from refarch.sizing.site_limits import hosting_problems
+from refarch.sizing.stage import size
+from refarch.sizing.targets import site_limits
+from refarch.sizing.workloads import resolve_workloads
 from tests.conftest import MINIMAL_SPEC, REPO
 
 

@@ -6,16 +6,16 @@ from typing import Literal
 
 import pytest
 
-from refarch.catalog import Catalog
-from refarch.catalog_models import LlmModel
+from refarch.catalog.loader import Catalog
+from refarch.catalog.models import LlmModel
 from refarch.errors import InfeasibleError, NotSupportedError
-from refarch.perf.calibration_file import default_calibration
-from refarch.perf.estimate import estimate_training
+from refarch.perf.calibration.file import default_calibration
 from refarch.perf.platform import Platform, platform_from_catalog
+from refarch.perf.training.estimate import estimate_training
 from refarch.perf.transformer import model_flops_per_token
-from refarch.perf.wafer import memoryx_nodes, wafer_training_estimate
-from refarch.perf.wafer_fit import WaferMeasurement, default_wafer_calibration, fit_wafer, load_wafer_measurements
-from refarch.perf.wafer_step import BAND_FLOOR_PCT, WaferCalibration
+from refarch.perf.wafer.estimate import memoryx_nodes, wafer_training_estimate
+from refarch.perf.wafer.fit import WaferMeasurement, default_wafer_calibration, fit_wafer, load_wafer_measurements
+from refarch.perf.wafer.step import BAND_FLOOR_PCT, WaferCalibration
 from refarch.plan import ModelShape, WorkloadPlan
 
 FITTED = ["alcf_bertl_b512_cs2", "alcf_bertl_b1024_cs2", "alcf_bertl_b2048_cs2", "alcf_gpt2s_cs2", "alcf_gptj_b66_cs2"]

@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 
 from refarch import load_catalog, load_spec, render, size, solve
-from refarch.catalog import Catalog
+from refarch.catalog.loader import Catalog
+from refarch.cli.schema import plan_schema
 from refarch.plan import Plan
-from refarch.schemas import plan_schema
 
 from .conftest import EXAMPLES
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from refarch.catalog import Catalog
-from refarch.catalog_models import System
-from refarch.power import circuits_for, feed_loss_check, usable_w_per_circuit
-from refarch.spec import Feed
+from refarch.catalog.loader import Catalog
+from refarch.catalog.models import System
+from refarch.design.power import circuits_for, feed_loss_check, usable_w_per_circuit
+from refarch.inputs.spec import Feed
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from refarch.errors import SpecError
-from refarch.spec import load_spec
+from refarch.inputs.spec import load_spec
 
 from .conftest import EXAMPLES, MINIMAL_SPEC
 

@@ -1,6 +1,6 @@
 """Target sizing costs candidates by their whole designs and leaves room for what they do not count.
 
-refarch.perf.target designs candidates lazily (only those that could win); refarch.pipeline designs each on its
+refarch.sizing.platform_choice designs candidates lazily (only those that could win); refarch.pipeline designs each on its
 own and, when the combined design overruns a site limit, reserves what the candidates did not count and sizes
 again. The example runs with a 31-day target; the mixed spec adds a fixed-size workload whose fabrics and
 management no candidate counts.
@@ -17,19 +17,19 @@ from pathlib import Path
 import pytest
 
 from refarch import load_spec, plan_spec, size
-from refarch.catalog import Catalog
+from refarch.catalog.loader import Catalog
+from refarch.design.solve import design
 from refarch.errors import InfeasibleError
-from refarch.perf.calibration_file import default_calibration
-from refarch.perf.estimate import TrainingEstimate, estimate_training
+from refarch.inputs.spec import Spec
+from refarch.perf.calibration.file import default_calibration
 from refarch.perf.platform import platform_from_catalog
-from refarch.perf.target import Candidate, DesignCost, SiteLimits, candidate, fewer_below, weigh_candidates
+from refarch.perf.training.estimate import TrainingEstimate, estimate_training
 from refarch.pipeline import candidate_designer, overhead
 from refarch.plan import Plan
-from refarch.sizing import Sizing, systems_per_platform
-from refarch.solve import design
-from refarch.spec import Spec
-from refarch.target_sizing import allowed_platforms, compute_cost, platform_outcome, scale_out, site_limits
-from refarch.workloads import resolve_workloads
+from refarch.sizing.platform_choice import Candidate, DesignCost, SiteLimits, candidate, fewer_below, weigh_candidates
+from refarch.sizing.stage import Sizing, systems_per_platform
+from refarch.sizing.targets import allowed_platforms, compute_cost, platform_outcome, scale_out, site_limits
+from refarch.sizing.workloads import resolve_workloads
 
 from .conftest import REPO
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from refarch.catalog import Catalog
+from refarch.catalog.loader import Catalog
 from refarch.errors import CatalogError
-from refarch.model_checks import PARAMS_TOLERANCE, shape_params_range
-from refarch.sizing import size
-from refarch.spec import load_spec
-from refarch.workloads import preset_shape
+from refarch.inputs.spec import load_spec
+from refarch.sizing.model_checks import PARAMS_TOLERANCE, shape_params_range
+from refarch.sizing.stage import size
+from refarch.sizing.workloads import preset_shape
 
 from .conftest import MINIMAL_SPEC, REPO, CliResult
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from refarch.errors import InputError
-from refarch.yaml_source import read_yaml
+from refarch.inputs.yaml_source import read_yaml
 
 
 def _write(tmp_path: Path, text: str) -> Path:

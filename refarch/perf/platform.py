@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from refarch.catalog import Catalog
-from refarch.catalog_models import Accelerator, Nic, System
+from refarch.catalog.loader import Catalog
+from refarch.catalog.models import Accelerator, Nic, System
 from refarch.errors import Location
 
 __all__ = [

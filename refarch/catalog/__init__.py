@@ -1,0 +1,1 @@
+"""The hardware catalog: loader and one pydantic model per kind."""

@@ -1,0 +1,1 @@
+"""Stage `solve`: networks, racks, cabling, power, cooling and the BOM around the sized compute."""

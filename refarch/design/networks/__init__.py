@@ -1,0 +1,1 @@
+"""Networks: technology and switch choice, host fabrics, management networks, their racks."""

@@ -1,0 +1,88 @@
+"""Electrical design: circuits per rack from the feed, feed-loss behaviour per system, site total vs budget."""
+
+from __future__ import annotations
+
+import math
+
+from refarch.catalog.loader import Catalog
+from refarch.catalog.models import Pdu, System
+from refarch.errors import CatalogError, InfeasibleError
+from refarch.inputs.presets import POWER_FACTOR
+from refarch.inputs.spec import Feed, Spec
+from refarch.plan import FeedLossCheck
+
+__all__ = ["check_power_budget", "choose_pdu", "circuits_for", "feed_loss_check", "usable_w_per_circuit"]
+
+
+def usable_w_per_circuit(feed: Feed) -> float:
+    """Continuous real power one circuit can carry: V x I (x sqrt 3 for three-phase) x derating x PF."""
+    phase_factor = math.sqrt(3) if feed.phases == 3 else 1.0
+    return phase_factor * feed.voltage * feed.breaker * feed.derating * POWER_FACTOR
+
+
+def circuits_for(load_w: float, feed: Feed) -> int:
+    """Circuits (one rack PDU each) that carry `load_w` with the feed's redundancy.
+
+    N: enough circuits for the load. N+1: one spare. 2N: two independent sets (A and B), each carrying it all.
+    """
+    needed = max(1, math.ceil(load_w / usable_w_per_circuit(feed) - 1e-9))
+    if feed.redundancy == "N+1":
+        return needed + 1
+    if feed.redundancy == "2N":
+        return 2 * needed
+    return needed
+
+
+def choose_pdu(spec: Spec, catalog: Catalog) -> Pdu:
+    """The catalog PDU matching the site feed's voltage, phases and breaker.
+
+    Raises:
+        CatalogError: no PDU matches; the message lists the feeds the catalog has.
+    """
+    feed = spec.site.feed
+    for pdu in catalog.of_kind("pdu"):
+        if (pdu.voltage_v, pdu.phases, pdu.breaker_a) == (feed.voltage, feed.phases, feed.breaker):
+            return pdu  # type: ignore[no-any-return]
+    available = ", ".join(f"{p.voltage_v:g} V {p.phases}-ph {p.breaker_a:g} A" for p in catalog.of_kind("pdu"))
+    raise CatalogError(
+        f"no PDU in the catalog for a {feed.voltage:g} V {feed.phases}-phase {feed.breaker:g} A feed",
+        spec.where("site", "feed"),
+        f"use one of: {available}; or add a 'pdu' entry with --catalog",
+    )
+
+
+def feed_loss_check(system: System, count: int) -> FeedLossCheck:
+    """What a system does when one of two feeds fails, its PSUs split evenly over feeds A and B."""
+    if system.psu is None:
+        return FeedLossCheck(
+            catalog_id=system.id,
+            systems=count,
+            psus_total=0,
+            psus_on_remaining_feed=0,
+            capacity_on_remaining_feed_w=0.0,
+            max_power_w=system.max_power_w,
+            status="no-psu-data",
+        )
+    remaining = system.psu.count // 2
+    capacity = remaining * system.psu.rating_w
+    return FeedLossCheck(
+        catalog_id=system.id,
+        systems=count,
+        psus_total=system.psu.count,
+        psus_on_remaining_feed=remaining,
+        capacity_on_remaining_feed_w=capacity,
+        max_power_w=system.max_power_w,
+        status="full" if capacity >= system.max_power_w else "degraded",
+    )
+
+
+def check_power_budget(spec: Spec, facility_w: float) -> None:
+    """Raise when the facility power exceeds the site's budget, saying by how much."""
+    budget = spec.site.power_budget
+    if budget is not None and facility_w > budget:
+        raise InfeasibleError(
+            f"the design needs {facility_w / 1e6:.3f} MW at the facility (PUE {spec.site.pue:g}); "
+            f"site power budget is {budget / 1e6:.3f} MW (over by {(facility_w - budget) / 1e6:.3f} MW)",
+            spec.where("site", "power_budget"),
+            "raise site.power_budget, lower site.pue, or reduce the system count",
+        )

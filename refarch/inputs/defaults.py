@@ -1,0 +1,58 @@
+"""Name every spec default the plan relied on, so `assumptions` lists what the user did not choose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from refarch.inputs.spec import Spec
+from refarch.plan import Assumption
+
+__all__ = ["default_assumptions"]
+
+_SITE_DEFAULTS = {
+    "pue": ("PUE {v:g}: new large sites run at or below 1.3; the industry average is 1.55-1.59", "secondary",
+            "Uptime Institute via power-cooling.md"),
+    "rack_height": ("racks of {v}U (NVIDIA asks >= 48U for DGX B200 racks)", "primary", "NVIDIA via power-cooling.md"),
+    "cooling": ("cooling methods available: {v}", "estimate", "refarch default"),
+    "power_budget": ("no site power budget: facility power is not limited", "estimate", "refarch default"),
+    "max_racks": ("no limit on the number of racks", "estimate", "refarch default"),
+    "electricity_price": ("no electricity price: energy cost is not computed", "estimate", "refarch default"),
+}  # fmt: skip
+_FEED_DEFAULTS = {
+    "voltage": "{v:g} V", "phases": "{v}-phase", "breaker": "{v:g} A breakers",
+    "redundancy": "{v} feed redundancy (A and B feeds, as in NVIDIA's reference designs)",
+    "derating": "{v:g} continuous-load derating (NEC 80% rule)",
+}  # fmt: skip
+
+
+def default_assumptions(spec: Spec) -> list[Assumption]:
+    """One assumption per optional spec field the user left at its default."""
+    site = spec.site
+    found: list[Assumption] = []
+    for field, (text, confidence, source) in _SITE_DEFAULTS.items():
+        if field not in site.model_fields_set:
+            value = getattr(site, field)
+            shown = ", ".join(value) if isinstance(value, list) else value
+            found.append(_assumption(f"site.{field}", text.format(v=shown), confidence, source))
+    for field, text in _FEED_DEFAULTS.items():
+        if field not in site.feed.model_fields_set:
+            value = text.format(v=getattr(site.feed, field))
+            found.append(_assumption(f"site.feed.{field}", value, "primary", "power-cooling.md"))
+    if "oversubscription" not in spec.network.model_fields_set:
+        found.append(
+            _assumption("network.oversubscription", "compute fabric non-blocking (1:1)", "primary", "fabric.md")
+        )
+    if spec.budget is None:
+        found.append(
+            _assumption("budget", "no capital budget: cost is reported, not limited", "estimate", "refarch default")
+        )
+    return found
+
+
+def _assumption(field: str, text: str, confidence: Any, source: str) -> Assumption:
+    return Assumption(
+        id=f"default-{field}",
+        text=f"{field} not given: {text}.",
+        confidence=confidence,
+        source=source,
+    )

@@ -1,0 +1,1 @@
+"""Calibration: measurements, the fit and its file, and the reference's sanity checks."""

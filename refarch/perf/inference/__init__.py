@@ -1,0 +1,1 @@
+"""LLM inference: replica memory and timing, the inference estimate, whole-system serving."""

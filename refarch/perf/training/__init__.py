@@ -1,0 +1,1 @@
+"""GPU training: step time, parallelism search, goodput, the training estimate."""

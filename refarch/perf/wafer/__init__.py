@@ -1,0 +1,1 @@
+"""Wafer-scale (Cerebras) training: the weight-streaming step, its fit and the estimate."""

@@ -1,0 +1,1 @@
+"""Stage `render`: the bundle writer and the outputs, each turning the Plan into files."""

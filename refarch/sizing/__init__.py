@@ -1,0 +1,1 @@
+"""Stage `size`: workloads, training and inference targets, platform choice, site limits, estimate rows."""
