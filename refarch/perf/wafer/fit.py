@@ -38,6 +38,9 @@ __all__ = [
 UNKNOWN_SEQ_RANGE = (1024, 2048, 4096)  # the CSV note's range for a row whose sequence length is unknown
 DEFAULT_DATA = "wafer_calibration.csv"
 _PARAMS = ("compute_fraction", "fixed_step_s", "io_efficiency")
+# Fitted parameters are kept to this many significant digits: the optimum least_squares reports moves in the 8th
+# digit between SciPy/NumPy releases, and plans must be byte-identical wherever they are made.
+_FIT_DIGITS = 6
 _START, _LOWER, _UPPER = (0.3, 0.1, 0.3), (0.02, 0.0, 0.02), (1.0, 5.0, 1.0)
 
 
@@ -131,7 +134,8 @@ def _solve(points: Sequence[WaferMeasurement]) -> tuple[WaferCalibration, np.nda
         return np.asarray([math.log(_predict(p, cal) / p.samples_per_s) for p in points])
 
     result = least_squares(residuals, _START, bounds=(_LOWER, _UPPER), x_scale="jac")
-    return _with_params(list(result.x), peak), np.asarray(result.jac)
+    fitted = [float(f"{value:.{_FIT_DIGITS}g}") for value in result.x]
+    return _with_params(fitted, peak), np.asarray(result.jac)
 
 
 def fit_wafer(points: Sequence[WaferMeasurement]) -> WaferCalibration:
