@@ -16,6 +16,7 @@ test: $(STAMP) system-deps lint typecheck unit
 lint: $(STAMP)
 	$(BIN)/ruff check refarch solvers tests bench
 	$(BIN)/ruff format --check refarch solvers tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -13,13 +13,12 @@ from refarch.perf.calibration.file import default_calibration
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.training.search import best_layout
 from refarch.perf.training.step import TrainingJob
-from refarch.sizing.workloads import preset_shape
 
 
 def main() -> None:
     catalog = load_catalog()
     model = catalog.get("llama3.1-405b", LlmModel)
-    shape = preset_shape(model)
+    shape = model.shape()
     platform = platform_from_catalog(catalog, "dgx-h100")
     efficiency, _ = default_calibration().efficiency(platform.family)
     job = TrainingJob(shape, global_batch_seqs=2048, precision="bf16")

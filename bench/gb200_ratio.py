@@ -15,7 +15,6 @@ from refarch.perf.calibration.file import Calibration, default_calibration
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.training.search import best_layout
 from refarch.perf.training.step import TrainingJob
-from refarch.sizing.workloads import preset_shape
 
 GPU_COUNTS = (64, 128, 288, 576, 1152, 2304, 4608, 9216)
 SEQUENCES_PER_GPU = (0.5, 1.0, 2.0)
@@ -32,7 +31,7 @@ def main() -> None:
     catalog = load_catalog()
     calibration = default_calibration()
     for preset in ("llama3-70b", "llama3.1-405b"):
-        shape = preset_shape(catalog.get(preset, LlmModel))
+        shape = catalog.get(preset, LlmModel).shape()
         for gpus in GPU_COUNTS:
             cells = []
             for per_gpu in SEQUENCES_PER_GPU:

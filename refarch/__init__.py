@@ -11,16 +11,16 @@ or, with target-sized compute re-sized when the whole design overruns the site's
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from refarch.catalog.loader import Catalog, load_catalog
 from refarch.design.solve import solve
 from refarch.errors import RefarchError
 from refarch.inputs.spec import Spec, load_spec
 from refarch.pipeline import plan_spec
-from refarch.plan import Plan
+from refarch.plan import REFARCH_VERSION, Plan
 from refarch.render.stage import render
 from refarch.sizing.stage import size
+
+__version__ = REFARCH_VERSION
 
 __all__ = [
     "Catalog",

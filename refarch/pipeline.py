@@ -15,11 +15,12 @@ from refarch.design.solve import check_site_limits, design
 from refarch.errors import InfeasibleError, RefarchError
 from refarch.inputs.spec import Spec
 from refarch.perf.calibration.file import Calibration
-from refarch.plan import Plan, WorkloadPlan
+from refarch.plan import Plan
 from refarch.sizing.platform_choice import Candidate, DesignCost, Designer, Reservation
 from refarch.sizing.stage import Sizing, candidate_sizing, size, systems_per_platform
 from refarch.sizing.targets import compute_cost
 from refarch.sizing.workloads import resolve_workloads
+from refarch.types import WorkloadPlan
 
 __all__ = ["MAX_ROUNDS", "candidate_designer", "overhead", "plan_spec"]
 

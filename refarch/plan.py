@@ -7,9 +7,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from refarch.types import (
+    Assumption,
+    ComputeTechnology,
+    Confidence,
+    FabricTechnology,
+    FrozenRecord,
+    LinkTier,
+    Medium,
+    ModelShape,
+    Redundancy,
+    WorkloadPlan,
+    WorkloadType,
+)
 
 __all__ = [
+    "REFARCH_VERSION",
     "SCHEMA_VERSION",
     "Assumption",
     "BomLine",
@@ -35,24 +50,11 @@ __all__ = [
 
 # Minor versions add fields, major versions change or remove them (history in the README's Architecture section).
 SCHEMA_VERSION = "1.1"
-
-Confidence = Literal["primary", "secondary", "derived", "estimate"]
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# The version of refarch that writes plans (pyproject.toml's); `refarch.__version__` is this.
+REFARCH_VERSION = "0.1.0"
 
 
-class Assumption(_Out):
-    """A default or estimate the plan relied on, in words a reviewer can check."""
-
-    id: str
-    text: str
-    confidence: Confidence
-    source: str
-
-
-class PlanMetadata(_Out):
+class PlanMetadata(FrozenRecord):
     """What produced the plan; no timestamps, so that plans are reproducible."""
 
     name: str
@@ -62,7 +64,7 @@ class PlanMetadata(_Out):
     catalog_sha256: str
 
 
-class Summary(_Out):
+class Summary(FrozenRecord):
     """Headline figures of the design."""
 
     accelerators: int
@@ -77,35 +79,7 @@ class Summary(_Out):
     annual_energy_cost_usd: float | None
 
 
-class ModelShape(_Out):
-    """A model's resolved dimensions (preset values with the spec's overrides applied)."""
-
-    preset: str | None
-    params: float
-    layers: int
-    hidden: int
-    heads: int
-    kv_heads: int
-    ffn_hidden: int
-    vocab: int | None
-    seq_len: int
-
-
-class WorkloadPlan(_Out):
-    """A workload as planned: the spec's fields with every default and preset resolved."""
-
-    name: str
-    workload_type: Literal["training", "inference"]
-    model: ModelShape
-    precision: Literal["bf16", "fp8", "fp16"]
-    tokens: float | None
-    global_batch_seqs: float | None
-    global_batch_tokens: float | None
-    parallelism: dict[str, int]
-    target: dict[str, float]
-
-
-class SitePlan(_Out):
+class SitePlan(FrozenRecord):
     """The site limits the design was solved against, with defaults applied."""
 
     power_budget_w: float | None
@@ -118,21 +92,21 @@ class SitePlan(_Out):
     budget_usd: float | None
 
 
-class NetworkPlan(_Out):
+class NetworkPlan(FrozenRecord):
     """The scale-out network choices, resolved from the spec and the platform's reference design."""
 
-    compute: Literal["infiniband", "roce", "ethernet"]
+    compute: ComputeTechnology
     switch: str
     planes: int
     oversubscription: float
     chosen_because: str
 
 
-class ComputeAllocation(_Out):
+class ComputeAllocation(FrozenRecord):
     """Systems given to one workload."""
 
     workload: str
-    workload_type: Literal["training", "inference"]
+    workload_type: WorkloadType
     platform: str
     platform_name: str
     accelerator: str
@@ -143,7 +117,7 @@ class ComputeAllocation(_Out):
     sizing_note: str
 
 
-class RackDevice(_Out):
+class RackDevice(FrozenRecord):
     """A device mounted in a rack; `u_position` is the lowest U it occupies (1-based, from the bottom)."""
 
     name: str
@@ -154,7 +128,7 @@ class RackDevice(_Out):
     max_power_w: float
 
 
-class RackPlan(_Out):
+class RackPlan(FrozenRecord):
     """One rack with its devices, power and cooling method. A rack-scale system's rack has its id as catalog_id."""
 
     name: str
@@ -179,7 +153,7 @@ class RackPlan(_Out):
         return [f"{self.name}-pdu{k:02d}" for k in range(1, (self.circuits if self.pdu_model else 0) + 1)]
 
 
-class FeedLossCheck(_Out):
+class FeedLossCheck(FrozenRecord):
     """What one system type does when one of its two feeds is lost (2N / N+1 with A/B split)."""
 
     catalog_id: str
@@ -191,7 +165,7 @@ class FeedLossCheck(_Out):
     status: Literal["full", "degraded", "no-psu-data"]
 
 
-class PowerPlan(_Out):
+class PowerPlan(FrozenRecord):
     """Electrical design: rack circuits and the site total."""
 
     it_power_kw: float
@@ -204,13 +178,13 @@ class PowerPlan(_Out):
     feed_breaker_a: float
     feed_derating: float
     power_factor: float
-    redundancy: Literal["N", "N+1", "2N"]
+    redundancy: Redundancy
     usable_kw_per_circuit: float
     circuits: int
     feed_loss: list[FeedLossCheck]
 
 
-class BomLine(_Out):
+class BomLine(FrozenRecord):
     """One line of the bill of materials."""
 
     part: str
@@ -223,11 +197,7 @@ class BomLine(_Out):
     source: str
 
 
-Medium = Literal["dac", "acc", "fibre-mmf", "fibre-smf", "cat6a"]
-LinkTier = Literal["endpoint-leaf", "leaf-spine", "spine-core", "uplink"]
-
-
-class CableRun(_Out):
+class CableRun(FrozenRecord):
     """One cable (one link, as reference architectures count them). The A end is the lower tier.
 
     Ports are labels: a switch port number, `port/lane` for a broken-out port, or the endpoint's interface
@@ -249,12 +219,12 @@ class CableRun(_Out):
     length_m: float
 
 
-class FabricPlan(_Out):
+class FabricPlan(FrozenRecord):
     """A network fabric: its sizing, switch and link counts per tier, and every cable."""
 
     name: str
     purpose: str
-    technology: Literal["infiniband", "ethernet"]
+    technology: FabricTechnology
     planes: int
     switch_model: str
     endpoint_speed_gbps: int
@@ -273,7 +243,7 @@ class FabricPlan(_Out):
     cables: list[CableRun]
 
 
-class CoolingPlan(_Out):
+class CoolingPlan(FrozenRecord):
     """Heat rejection by method, with the airflow and liquid flow it needs."""
 
     heat_kw_by_method: dict[str, float]
@@ -282,7 +252,7 @@ class CoolingPlan(_Out):
     liquid_flow_lpm: float
 
 
-class PerformanceEstimate(_Out):
+class PerformanceEstimate(FrozenRecord):
     """A calibrated training estimate for one workload on its platform: throughput with its band, time to train.
 
     `memory_per_accelerator_gb` is HBM on GPUs and on-wafer SRAM on wafer-scale systems (`memory_kind` says which;
@@ -313,7 +283,7 @@ class PerformanceEstimate(_Out):
     target_time_to_train_s: float | None = None
 
 
-class InferencePerformanceEstimate(_Out):
+class InferencePerformanceEstimate(FrozenRecord):
     """An inference estimate for one workload on its platform: output tokens/s with its band, TTFT, memory.
 
     Replicas of `parallelism.tp` GPUs (or `parallelism.pp` pipelined wafers) each serve `streams_per_replica`
@@ -353,7 +323,7 @@ class InferencePerformanceEstimate(_Out):
 WorkloadEstimate = Annotated[PerformanceEstimate | InferencePerformanceEstimate, Field(discriminator="kind")]
 
 
-class Plan(_Out):
+class Plan(FrozenRecord):
     """The resolved design; `performance` holds the estimate of each workload (training or inference)."""
 
     schema_version: str = SCHEMA_VERSION

@@ -14,9 +14,9 @@ from refarch import load_spec, size, solve
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import System
 from refarch.design.cabling import MediaChooser, part_quantities
-from refarch.design.networks.host_fabrics import scalable_unit_systems
 from refarch.plan import Plan
 from refarch.render.cabling_files import cabling_csv, p2p_csv
+from refarch.sizing.network_choice import scalable_unit_systems
 
 from .conftest import REPO, CliResult
 

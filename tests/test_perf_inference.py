@@ -14,7 +14,7 @@ from refarch.perf.inference.memory import kv_cache_bytes, wafers_for_weights
 from refarch.perf.inference.timing import GpuInferenceEfficiency, WaferInferenceCalibration
 from refarch.perf.inference.wafer_anchors import ANCHORS, default_wafer_inference_calibration
 from refarch.perf.platform import Platform, platform_from_catalog
-from refarch.plan import ModelShape
+from refarch.types import ModelShape
 
 
 def shape(catalog: Catalog, preset: str, **overrides: int) -> ModelShape:

@@ -22,12 +22,11 @@ from refarch.perf.training.search import (
 )
 from refarch.perf.training.step import StepTime, TrainingJob, step_time
 from refarch.perf.transformer import Layout, model_flops_per_token, stage_layers, training_memory
-from refarch.plan import ModelShape
-from refarch.sizing.workloads import preset_shape
+from refarch.types import ModelShape
 
 
 def shape(catalog: Catalog, preset: str) -> ModelShape:
-    return preset_shape(catalog.get(preset, LlmModel))
+    return catalog.get(preset, LlmModel).shape()
 
 
 def h100(catalog: Catalog) -> Platform:

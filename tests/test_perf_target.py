@@ -9,8 +9,8 @@ import pytest
 
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import System
-from refarch.design.racks import rack_power_limit
 from refarch.errors import InfeasibleError
+from refarch.inputs.presets import rack_power_limit
 from refarch.inputs.spec import load_spec
 from refarch.perf.calibration.file import default_calibration
 from refarch.perf.platform import MAX_SYSTEMS, platform_from_catalog

@@ -16,7 +16,7 @@ from refarch.perf.transformer import model_flops_per_token
 from refarch.perf.wafer.estimate import memoryx_nodes, wafer_training_estimate
 from refarch.perf.wafer.fit import WaferMeasurement, default_wafer_calibration, fit_wafer, load_wafer_measurements
 from refarch.perf.wafer.step import BAND_FLOOR_PCT, WaferCalibration
-from refarch.plan import ModelShape, WorkloadPlan
+from refarch.types import ModelShape, WorkloadPlan
 
 FITTED = ["alcf_bertl_b512_cs2", "alcf_bertl_b1024_cs2", "alcf_bertl_b2048_cs2", "alcf_gpt2s_cs2", "alcf_gptj_b66_cs2"]
 

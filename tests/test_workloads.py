@@ -12,7 +12,6 @@ from refarch.errors import CatalogError
 from refarch.inputs.spec import load_spec
 from refarch.sizing.model_checks import PARAMS_TOLERANCE, shape_params_range
 from refarch.sizing.stage import size
-from refarch.sizing.workloads import preset_shape
 
 from .conftest import MINIMAL_SPEC, REPO, CliResult
 
@@ -100,7 +99,7 @@ def test_impossible_models_and_requests_are_refused(
 def test_every_preset_matches_its_own_shape(catalog: Catalog) -> None:
     """The tolerance is not what lets the presets through: each lies within 2% of the range its shape implies."""
     for model in catalog.of_kind("model"):
-        shape = preset_shape(model)
+        shape = model.shape()
         low, high = shape_params_range(shape)
         assert low * 0.98 <= shape.params <= high * 1.02, model.id
     assert PARAMS_TOLERANCE >= 0.05  # a rounded published count ("70B" for 70.6B) must still pass

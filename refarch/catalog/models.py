@@ -6,11 +6,20 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
 
+from refarch.types import (
+    ComputeTechnology,
+    Confidence,
+    CoolingMethod,
+    FabricTechnology,
+    Medium,
+    ModelShape,
+    WorkloadType,
+)
+
 __all__ = [
     "Accelerator",
     "CatalogEntry",
     "Cdu",
-    "Confidence",
     "LlmModel",
     "Nic",
     "Pdu",
@@ -27,9 +36,6 @@ __all__ = [
     "Cable",
 ]
 
-Confidence = Literal["primary", "secondary", "derived", "estimate"]
-CoolingMethod = Literal["air", "rdhx", "liquid"]
-WorkloadType = Literal["training", "inference"]
 WORKLOAD_TYPES: tuple[WorkloadType, ...] = ("training", "inference")
 
 
@@ -128,7 +134,7 @@ class System(_Mounted):
     psu: Psu | None = None
     nics: list[NicSlot] = Field(default_factory=list)
     support: list[SupportRole] = Field(default_factory=list)
-    reference_fabric: Literal["infiniband", "roce", "ethernet"] | None = None
+    reference_fabric: ComputeTechnology | None = None
     reference_switch: str | None = None
 
 
@@ -144,7 +150,7 @@ class Switch(_Mounted):
     """An Ethernet or InfiniBand switch; `ports` counts logical ports at `port_speed_gbps`."""
 
     kind: Literal["switch"]
-    technology: Literal["infiniband", "ethernet"]
+    technology: FabricTechnology
     ports: PositiveInt
     port_speed_gbps: PositiveInt
     cages: PositiveInt | None = None
@@ -164,7 +170,7 @@ class Nic(_Priced):
     kind: Literal["nic"]
     ports: PositiveInt
     port_speed_gbps: PositiveInt
-    technology: list[Literal["infiniband", "ethernet"]]
+    technology: list[FabricTechnology]
     power_w: float | None = Field(None, ge=0)
 
 
@@ -184,7 +190,7 @@ class Cable(_Priced):
     """A copper cable or a fibre patch cord, priced per cable; `links` 2 is a twin-port or splitter cable."""
 
     kind: Literal["cable"]
-    medium: Literal["dac", "acc", "fibre-mmf", "fibre-smf", "cat6a"]
+    medium: Medium
     speed_gbps: PositiveInt
     links: PositiveInt = 1
     ends: Literal["switch-switch", "switch-endpoint", "any"] = "any"
@@ -249,6 +255,13 @@ class LlmModel(_Entry):
     ffn_hidden: PositiveInt
     vocab: PositiveInt
     seq_len: PositiveInt
+
+    def shape(self, seq_len: int | None = None) -> ModelShape:
+        """This preset's `ModelShape`, optionally at another sequence length."""
+        dims = {f: getattr(self, f) for f in ModelShape.model_fields if f != "preset"}
+        if seq_len is not None:
+            dims["seq_len"] = seq_len
+        return ModelShape(preset=self.id, **dims)
 
 
 CatalogEntry = Annotated[

@@ -16,7 +16,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from refarch import __version__
 from refarch.catalog.loader import load_catalog
 from refarch.cli.console import HELP_MARKUP, make_console
 from refarch.cli.estimate import compare_command, estimate_command
@@ -25,7 +24,7 @@ from refarch.cli.schema import catalog_schema, plan_schema, spec_schema
 from refarch.errors import RefarchError
 from refarch.inputs.spec import load_spec
 from refarch.pipeline import plan_spec
-from refarch.plan import Plan
+from refarch.plan import REFARCH_VERSION, Plan
 from refarch.render.stage import render
 from refarch.sizing.stage import size
 
@@ -58,7 +57,7 @@ CatalogDirs = Annotated[
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"refarch {__version__}")
+        out.print(f"refarch {REFARCH_VERSION}")
         raise typer.Exit()
 
 

@@ -17,7 +17,8 @@ from refarch.catalog.loader import Catalog
 from refarch.catalog.models import Cable, Switch, Transceiver
 from refarch.design.networks.host_fabrics import FabricDesign
 from refarch.errors import InfeasibleError
-from refarch.plan import Assumption, CableRun, LinkTier, Medium, RackPlan
+from refarch.plan import CableRun, RackPlan
+from refarch.types import Assumption, LinkTier, Medium
 from solvers.fabric_graph import SWITCH_ROLES, TIER
 
 __all__ = [

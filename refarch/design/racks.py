@@ -8,9 +8,8 @@ from typing import cast
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import Rack, Server, Switch, System
 from refarch.errors import CatalogError, InfeasibleError
-from refarch.inputs.presets import COOLING_PRESETS
+from refarch.inputs.presets import rack_power_limit
 from refarch.inputs.spec import Spec
-from refarch.plan import Assumption
 from solvers.rack_packing import (
     DeviceGroup,
     PackingInfeasibleError,
@@ -21,7 +20,7 @@ from solvers.rack_packing import (
     validate_packing,
 )
 
-__all__ = ["MountedItem", "RackLayout", "choose_rack", "layout_racks", "rack_power_limit", "racks_lower_bound"]
+__all__ = ["MountedItem", "RackLayout", "choose_rack", "layout_racks", "racks_lower_bound"]
 
 
 @dataclass(frozen=True)
@@ -63,21 +62,6 @@ class RackLayout:
     items: dict[str, MountedItem]
     packing: PackingResult
     lower_bound: int
-
-
-def rack_power_limit(spec: Spec) -> tuple[float, Assumption | None]:
-    """The per-rack power limit: the spec's, or the highest preset of the allowed cooling methods."""
-    if spec.site.rack_power_limit is not None:
-        return spec.site.rack_power_limit, None
-    best = max((COOLING_PRESETS[m] for m in spec.site.cooling), key=lambda p: p.rack_limit_w)
-    assumption = Assumption(
-        id="rack-power-limit",
-        text=f"No site.rack_power_limit given: {best.rack_limit_w / 1000:g} kW per rack, the practical limit "
-        f"of '{best.method}' cooling, the densest method in site.cooling.",
-        confidence="secondary",
-        source=best.source,
-    )
-    return best.rack_limit_w, assumption
 
 
 def choose_rack(spec: Spec, catalog: Catalog) -> Rack:

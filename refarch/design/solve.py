@@ -6,7 +6,6 @@ import hashlib
 import json
 from collections import Counter
 
-from refarch import __version__
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import Server, Switch, System
 from refarch.design.bom import bom_lines
@@ -20,17 +19,24 @@ from refarch.design.cabling import (
     part_quantities,
 )
 from refarch.design.cooling import RackCooling, cooling_plan
-from refarch.design.networks.choice import choose_network
 from refarch.design.networks.fabric_record import fabric_plan
 from refarch.design.networks.layout import design_host_fabrics, design_network_racks
 from refarch.design.power import check_power_budget, choose_pdu, feed_loss_check, usable_w_per_circuit
 from refarch.design.rack_plans import rack_plans
-from refarch.design.racks import MountedItem, RackLayout, choose_rack, layout_racks, rack_power_limit
+from refarch.design.racks import MountedItem, RackLayout, choose_rack, layout_racks
 from refarch.errors import InfeasibleError
 from refarch.inputs.defaults import default_assumptions
-from refarch.inputs.presets import AISLE_M, POWER_FACTOR, RACKS_PER_ROW, preset_assumptions, racks_per_row
+from refarch.inputs.presets import (
+    AISLE_M,
+    POWER_FACTOR,
+    RACKS_PER_ROW,
+    preset_assumptions,
+    rack_power_limit,
+    racks_per_row,
+)
 from refarch.inputs.spec import Spec
-from refarch.plan import FabricPlan, Plan, PlanMetadata, PowerPlan, RackPlan, SitePlan, Summary
+from refarch.plan import REFARCH_VERSION, FabricPlan, Plan, PlanMetadata, PowerPlan, RackPlan, SitePlan, Summary
+from refarch.sizing.network_choice import choose_network
 from refarch.sizing.stage import Sizing, systems_per_platform
 
 __all__ = ["check_site_limits", "design", "solve"]
@@ -239,7 +245,7 @@ def _metadata(spec: Spec, catalog: Catalog) -> PlanMetadata:
     return PlanMetadata(
         name=spec.metadata.name,
         description=spec.metadata.description,
-        refarch_version=__version__,
+        refarch_version=REFARCH_VERSION,
         spec_sha256=_sha256(spec.model_dump(mode="json", by_alias=True)),
         catalog_sha256=_sha256({i: e.model_dump(mode="json") for i, e in catalog.entries.items()}),
     )

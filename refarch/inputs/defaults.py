@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from refarch.inputs.spec import Spec
-from refarch.plan import Assumption
+from refarch.types import Assumption
 
 __all__ = ["default_assumptions"]
 

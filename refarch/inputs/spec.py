@@ -25,6 +25,7 @@ from pydantic import (
 from refarch.errors import Location, SpecError
 from refarch.inputs.messages import raise_validation_error
 from refarch.inputs.yaml_source import YamlDocument, format_path, read_yaml
+from refarch.types import CoolingMethod, Precision, Redundancy, WorkloadType
 from refarch.units import DIMENSIONS, parse_quantity
 
 __all__ = [
@@ -56,7 +57,6 @@ Current = Annotated[float, _parser("current"), _schema("current")]
 Duration = Annotated[float, _parser("duration"), _schema("duration")]
 Money = Annotated[float, _parser("money"), _schema("money")]
 EnergyPrice = Annotated[float, _parser("energy_price"), _schema("energy_price")]
-CoolingMethod = Literal["air", "rdhx", "liquid"]
 
 
 def _default_cooling() -> list[CoolingMethod]:
@@ -173,12 +173,12 @@ class WorkloadSpec(_Strict):
     """One training or inference workload, sized either by a `target` or by a fixed `platform` size."""
 
     name: Identifier
-    type: Literal["training", "inference"]
+    type: WorkloadType
     model: ModelSpec
     tokens: Count | None = Field(None, description="training tokens, e.g. 15e12 or '15T'")
     global_batch_seqs: PositiveInt | None = None
     global_batch_tokens: Count | None = None
-    precision: Literal["bf16", "fp8", "fp16"] = "bf16"
+    precision: Precision = "bf16"
     target: Target | None = None
     platform: Identifier | None = Field(None, description="catalog id of a system, e.g. dgx-h100")
     systems: PositiveInt | None = None
@@ -250,7 +250,7 @@ class Feed(_Strict):
     voltage: Voltage = Field(415.0, description="line-to-line voltage; stored in V")
     phases: Literal[1, 3] = 3
     breaker: Current = Field(60.0, description="breaker rating; stored in A")
-    redundancy: Literal["N", "N+1", "2N"] = "2N"
+    redundancy: Redundancy = "2N"
     derating: float = Field(0.8, gt=0, le=1, description="usable fraction of the breaker rating (NEC: 0.8)")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from refarch.plan import ModelShape
+from refarch.types import ModelShape
 
 __all__ = [
     "BYTES_PER_PARAM",

@@ -14,11 +14,11 @@ from refarch.perf.calibration.file import Calibration
 from refarch.perf.inference.serving import ServingEstimate
 from refarch.perf.platform import MAX_SYSTEMS, Platform, platform_from_catalog
 from refarch.perf.training.estimate import estimate_training, useful_systems
-from refarch.plan import WorkloadPlan
 from refarch.sizing.inference_targets import fixed_serving, inference_platforms
 from refarch.sizing.platform_choice import Estimate, Outcome, SiteLimits
 from refarch.sizing.targets import platform_outcome, scale_out, site_limits, training_platforms
 from refarch.sizing.workloads import resolve_workloads
+from refarch.types import WorkloadPlan
 
 __all__ = ["SYSTEM_IDS", "Row", "estimate_rows"]
 

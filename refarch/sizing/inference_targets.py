@@ -19,8 +19,9 @@ from refarch.perf.inference.serving import (
 )
 from refarch.perf.inference.wafer_anchors import default_wafer_inference_calibration
 from refarch.perf.platform import Platform, largest_text, platform_from_catalog, remedy_text
-from refarch.plan import InferencePerformanceEstimate, WorkloadPlan
+from refarch.plan import InferencePerformanceEstimate
 from refarch.sizing.platform_choice import Outcome
+from refarch.types import WorkloadPlan
 
 __all__ = [
     "covered_for_inference",

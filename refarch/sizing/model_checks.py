@@ -12,7 +12,7 @@ from refarch.errors import SpecError
 from refarch.inputs.spec import Spec, WorkloadSpec
 from refarch.perf.inference.memory import DEFAULT_OUTPUT_TOKENS, DEFAULT_PROMPT_TOKENS
 from refarch.perf.transformer import kv_hidden
-from refarch.plan import ModelShape
+from refarch.types import ModelShape
 
 __all__ = ["PARAMS_TOLERANCE", "check_model", "check_request", "shape_params_range"]
 

@@ -27,7 +27,7 @@ from refarch.perf.calibration.file import Calibration
 from refarch.perf.inference.serving import ServingEstimate
 from refarch.perf.platform import MAX_SYSTEMS, Platform
 from refarch.perf.training.estimate import ScaleOut, TrainingEstimate, estimate_training, useful_systems
-from refarch.plan import WorkloadPlan
+from refarch.types import WorkloadPlan
 
 __all__ = [
     "Candidate",

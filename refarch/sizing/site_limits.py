@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import System
-from refarch.design.racks import rack_power_limit
+from refarch.inputs.presets import rack_power_limit
 from refarch.inputs.spec import Spec
 from refarch.perf.platform import platform_from_catalog
 from refarch.sizing.platform_choice import DesignCost, Estimate, SiteLimits, candidate

@@ -17,7 +17,7 @@ from refarch.catalog.models import WORKLOAD_TYPES, Server, SupportRole, Switch, 
 from refarch.inputs.spec import Spec, WorkloadSpec
 from refarch.perf.calibration.file import Calibration, default_calibration
 from refarch.perf.platform import platform_from_catalog
-from refarch.plan import Assumption, ComputeAllocation, WorkloadEstimate, WorkloadPlan
+from refarch.plan import ComputeAllocation, WorkloadEstimate
 from refarch.sizing.platform_choice import Candidate, Designer, Reservation
 from refarch.sizing.targets import (
     TargetChoice,
@@ -28,6 +28,7 @@ from refarch.sizing.targets import (
     target_note,
 )
 from refarch.sizing.workloads import resolve_workloads
+from refarch.types import Assumption, WorkloadPlan
 
 __all__ = ["Sizing", "SupportServers", "candidate_sizing", "size", "systems_per_platform"]
 

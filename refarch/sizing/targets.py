@@ -13,15 +13,14 @@ from dataclasses import dataclass, field, replace
 
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import System
-from refarch.design.networks.host_fabrics import scalable_unit_systems
-from refarch.design.racks import rack_power_limit
 from refarch.errors import InfeasibleError, NotSupportedError, RefarchError
+from refarch.inputs.presets import rack_power_limit
 from refarch.inputs.spec import Spec
 from refarch.perf.calibration.file import Calibration
 from refarch.perf.inference.serving import ServingEstimate
 from refarch.perf.platform import Platform, largest_text, platform_from_catalog, remedy_text
 from refarch.perf.training.estimate import ScaleOut, TrainingEstimate, estimate_training, is_calibrated, useful_systems
-from refarch.plan import Assumption, InferencePerformanceEstimate, PerformanceEstimate, WorkloadPlan
+from refarch.plan import InferencePerformanceEstimate, PerformanceEstimate
 from refarch.sizing.inference_targets import (
     covered_for_inference,
     fixed_serving,
@@ -30,6 +29,7 @@ from refarch.sizing.inference_targets import (
     serving_record,
     unmet_inference,
 )
+from refarch.sizing.network_choice import scalable_unit_systems
 from refarch.sizing.platform_choice import (
     Candidate,
     Designer,
@@ -45,6 +45,7 @@ from refarch.sizing.platform_choice import (
     weigh_candidates,
 )
 from refarch.sizing.site_limits import design_problems, hosting_problems
+from refarch.types import Assumption, WorkloadPlan
 
 __all__ = [
     "TargetChoice",

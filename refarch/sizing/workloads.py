@@ -5,20 +5,12 @@ from __future__ import annotations
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import LlmModel
 from refarch.inputs.spec import Spec, WorkloadSpec
-from refarch.plan import Assumption, ModelShape, WorkloadPlan
 from refarch.sizing.model_checks import check_model, check_request
+from refarch.types import Assumption, ModelShape, WorkloadPlan
 
-__all__ = ["preset_shape", "resolve_workloads"]
+__all__ = ["resolve_workloads"]
 
 _SHAPE_FIELDS = ("params", "layers", "hidden", "heads", "kv_heads", "ffn_hidden", "vocab", "seq_len")
-
-
-def preset_shape(preset: LlmModel, seq_len: int | None = None) -> ModelShape:
-    """The `ModelShape` of a catalog model preset, optionally at another sequence length."""
-    values = {f: getattr(preset, f) for f in _SHAPE_FIELDS}
-    if seq_len is not None:
-        values["seq_len"] = seq_len
-    return ModelShape(preset=preset.id, **values)
 
 
 def resolve_workloads(spec: Spec, catalog: Catalog) -> tuple[list[WorkloadPlan], list[Assumption]]:

@@ -7,17 +7,24 @@ is validated on every run. Management networks (in-band, out-of-band) are in `re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import networkx as nx
 
 from refarch.catalog.loader import Catalog
-from refarch.catalog.models import Nic, Server, Switch, System
-from refarch.design.networks.choice import choose_network, platform_switch
+from refarch.catalog.models import Server, Switch, System
 from refarch.design.racks import MountedItem
 from refarch.errors import InfeasibleError, Location
 from refarch.inputs.spec import Spec
-from refarch.plan import Assumption, NetworkPlan
+from refarch.plan import NetworkPlan
+from refarch.sizing.network_choice import (
+    breakout,
+    compute_nics,
+    endpoint_speed_gbps,
+    link_count,
+    nic_speed_gbps,
+    platform_switch,
+)
+from refarch.types import Assumption, FabricTechnology
 from solvers.fabric_graph import SWITCH_ROLES, Endpoint, FabricNames, build_fabric_graph, validate_fabric_graph
 from solvers.fat_tree import FabricInfeasibleError, FatTree, FatTreeInstance, size_access_layer, size_fat_tree
 
@@ -27,14 +34,12 @@ __all__ = [
     "FabricRequest",
     "build_fabric",
     "compute_fabrics",
-    "scalable_unit_systems",
     "storage_fabric",
 ]
 
 # fabric.md: storage ports 1:1, compute-node side "about 4:3".
 STORAGE_OVERSUBSCRIPTION = 4 / 3
 _STORAGE_SWITCH = {"infiniband": "qm9700", "ethernet": "sn5600"}
-Technology = Literal["infiniband", "ethernet"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ class FabricRequest:
 
     name: str
     purpose: str
-    technology: Technology
+    technology: FabricTechnology
     switch: Switch
     endpoints: tuple[Endpoint, ...]
     endpoint_speed_gbps: int
@@ -90,7 +95,7 @@ def build_fabric(request: FabricRequest) -> FabricDesign:
     Raises:
         InfeasibleError: the switch cannot build this fabric (radix too small for three tiers, rails too many).
     """
-    breakout = _breakout(request.switch, request.endpoint_speed_gbps)
+    ports_per_link = breakout(request.switch, request.endpoint_speed_gbps)
     manager_links = sum(e.links for e in request.endpoints if e.role == "manager")
     instance = FatTreeInstance(
         systems=_slots(request),
@@ -99,7 +104,7 @@ def build_fabric(request: FabricRequest) -> FabricDesign:
         oversubscription=request.oversubscription,
         manager_slots=1 if manager_links and request.rail_optimized else 0,  # the manager pair shares one slot
         manager_links=manager_links,
-        breakout=breakout,
+        breakout=ports_per_link,
     )
     try:
         tree = size_access_layer(instance.systems, instance.radix) if request.access_only else size_fat_tree(instance)
@@ -149,7 +154,9 @@ def compute_fabrics(
     Returns:
         The fabrics, the fabric-manager appliances to mount, and what the sizing assumed.
     """
-    chassis = [i for i in items if isinstance(i.device, System) and not i.rack_scale and _nics(catalog, i.device)]
+    chassis = [
+        i for i in items if isinstance(i.device, System) and not i.rack_scale and compute_nics(catalog, i.device)
+    ]
     servers = [i for i in items if isinstance(i.device, Server) and i.device.nics]
     designs, managers, notes = [], [], []
     for item in chassis:
@@ -162,23 +169,6 @@ def compute_fabrics(
         notes += _switch_notes(catalog, network, item.device, switch)
     notes += _compute_notes(spec, catalog, items, designs)
     return designs, managers, notes
-
-
-def _nics(catalog: Catalog, device: object, role: str = "compute") -> list[tuple[Nic, int]]:
-    """(NIC, count) of `device`'s NIC slots with `role`; devices without NICs have none."""
-    slots = device.nics if isinstance(device, System | Server) else []
-    return [(catalog.get(s.nic, Nic), s.count) for s in slots if s.role == role]
-
-
-def _nic_speed_gbps(catalog: Catalog, system: System, planes: int) -> int:
-    """The NIC's rate per plane of each compute link (a dual-plane NIC port splits its rate over the planes)."""
-    return min(nic.port_speed_gbps for nic, _ in _nics(catalog, system)) // planes
-
-
-def _endpoint_speed_gbps(catalog: Catalog, system: System, switch: Switch, planes: int) -> int:
-    """Each compute link's speed: the NIC's rate per plane, or the switch port's when that is slower (the link
-    trains at the speed both ends support, as an 800G ConnectX-8 does on a 400G Quantum-2 port)."""
-    return min(_nic_speed_gbps(catalog, system, planes), switch.port_speed_gbps)
 
 
 def _switch_notes(catalog: Catalog, network: NetworkPlan, system: System, switch: Switch) -> list[Assumption]:
@@ -195,7 +185,7 @@ def _switch_notes(catalog: Catalog, network: NetworkPlan, system: System, switch
                 source="platform reference design in the catalog (fabric.md)",
             )
         )
-    nic_gbps = _nic_speed_gbps(catalog, system, network.planes)
+    nic_gbps = nic_speed_gbps(catalog, system, network.planes)
     if nic_gbps > switch.port_speed_gbps:
         notes.append(
             Assumption(
@@ -211,36 +201,6 @@ def _switch_notes(catalog: Catalog, network: NetworkPlan, system: System, switch
     return notes
 
 
-def _breakout(switch: Switch, endpoint_speed_gbps: int) -> int:
-    """Endpoint links per switch port: slower endpoints share a broken-out port."""
-    return max(1, switch.port_speed_gbps // endpoint_speed_gbps)
-
-
-def scalable_unit_systems(spec: Spec, catalog: Catalog, system: System) -> int | None:
-    """Systems in one scalable unit of the compute fabric `compute_fabrics` builds for `system`, or None.
-
-    None when the fabric has no rail-optimized units (wafer clusters are flat) or is not sized (rack-scale
-    systems). The switch is the one `choose_network` picks with `system` as the reference design, the one
-    `compute_fabrics` gives its fabric (refarch.design.networks.choice.platform_switch).
-    """
-    links = _link_count(catalog, system)
-    if system.rack_scale or links != system.accelerators:
-        return None
-    network, _ = choose_network(spec, catalog, [system])
-    switch = catalog.get(network.switch, Switch, spec.where("network", "switch"))
-    instance = FatTreeInstance(
-        systems=1,
-        rails=links,
-        radix=switch.ports,
-        oversubscription=network.oversubscription,
-        breakout=_breakout(switch, _endpoint_speed_gbps(catalog, system, switch, network.planes)),
-    )
-    try:
-        return size_fat_tree(instance).systems_per_su
-    except FabricInfeasibleError:
-        return None  # the fabric itself fails later, with the design's own message
-
-
 def _compute_request(
     spec: Spec,
     catalog: Catalog,
@@ -252,12 +212,12 @@ def _compute_request(
 ) -> tuple[FabricRequest, MountedItem | None]:
     system = item.device
     assert isinstance(system, System)
-    links = _link_count(catalog, system)
-    speed = _endpoint_speed_gbps(catalog, system, switch, network.planes)
+    links = link_count(catalog, system)
+    speed = endpoint_speed_gbps(catalog, system, switch, network.planes)
     rail_optimized = links == system.accelerators  # one NIC per accelerator: rails (fabric.md)
     endpoints = [Endpoint(n, links) for n in item.names]
     if not rail_optimized:  # wafer clusters: the support servers share the systems' fabric
-        endpoints += [Endpoint(n, _link_count(catalog, s.device)) for s in servers for n in s.names]
+        endpoints += [Endpoint(n, link_count(catalog, s.device)) for s in servers for n in s.names]
     manager_item = _manager_pair(catalog, name) if network.compute == "infiniband" else None
     if manager_item:
         endpoints += _manager_endpoints(catalog, manager_item, links)
@@ -276,10 +236,6 @@ def _server(item: MountedItem | None) -> Server | None:
     return item.device if item is not None and isinstance(item.device, Server) else None
 
 
-def _link_count(catalog: Catalog, device: object, role: str = "compute") -> int:
-    return sum(nic.ports * count for nic, count in _nics(catalog, device, role))
-
-
 def _manager_pair(catalog: Catalog, fabric: str) -> MountedItem | None:
     """An HA pair of fabric-manager appliances (UFM) for an InfiniBand fabric, if the catalog has one."""
     managers = sorted((s for s in catalog.of_kind("server") if s.role == "fabric-manager"), key=lambda s: s.id)
@@ -291,7 +247,7 @@ def _manager_pair(catalog: Catalog, fabric: str) -> MountedItem | None:
 
 def _manager_endpoints(catalog: Catalog, pair: MountedItem, rails: int) -> list[Endpoint]:
     """The pair shares one SU slot: the first appliance on the first rails, the second on the next ones."""
-    links = min(_link_count(catalog, pair.device), rails // 2)
+    links = min(link_count(catalog, pair.device), rails // 2)
     return [
         Endpoint(name, links, "manager", first_rail=i * links, shares_slot=i > 0) for i, name in enumerate(pair.names)
     ]
@@ -301,12 +257,12 @@ def storage_fabric(
     spec: Spec, catalog: Catalog, network: NetworkPlan, items: list[MountedItem]
 ) -> tuple[FabricDesign | None, MountedItem | None, list[Assumption]]:
     """The storage fabric over the systems' storage NICs (one port per storage card, A/B leaves), at 4:3."""
-    nodes = [i for i in items if _nics(catalog, i.device, "storage")]
+    nodes = [i for i in items if compute_nics(catalog, i.device, "storage")]
     if not nodes:
         return None, None, []
-    nics = [nic for i in nodes for nic, _ in _nics(catalog, i.device, "storage")]
-    links = min(count for i in nodes for _, count in _nics(catalog, i.device, "storage"))
-    technology: Technology = "infiniband" if network.compute == "infiniband" else "ethernet"
+    nics = [nic for i in nodes for nic, _ in compute_nics(catalog, i.device, "storage")]
+    links = min(count for i in nodes for _, count in compute_nics(catalog, i.device, "storage"))
+    technology: FabricTechnology = "infiniband" if network.compute == "infiniband" else "ethernet"
     if technology not in nics[0].technology:
         technology = "ethernet"
     switch = catalog.get(_STORAGE_SWITCH[technology], Switch)

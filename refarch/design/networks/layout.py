@@ -23,9 +23,11 @@ from refarch.design.networks.management import (
     oob_fabric,
 )
 from refarch.design.power import circuits_for
-from refarch.design.racks import MountedItem, RackLayout, layout_racks, rack_power_limit, racks_lower_bound
+from refarch.design.racks import MountedItem, RackLayout, layout_racks, racks_lower_bound
+from refarch.inputs.presets import rack_power_limit
 from refarch.inputs.spec import Spec
-from refarch.plan import Assumption, NetworkPlan, RackPlan
+from refarch.plan import NetworkPlan, RackPlan
+from refarch.types import Assumption
 from solvers.fabric_graph import FabricNames
 
 __all__ = ["HostFabrics", "NetworkRacks", "design_host_fabrics", "design_network_racks"]

@@ -14,7 +14,7 @@ from refarch.catalog.models import Switch
 from refarch.design.networks.host_fabrics import FabricDesign, FabricRequest, build_fabric
 from refarch.design.racks import MountedItem
 from refarch.errors import CatalogError
-from refarch.plan import Assumption
+from refarch.types import Assumption
 from solvers.fabric_graph import Endpoint
 
 __all__ = [

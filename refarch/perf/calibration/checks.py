@@ -14,7 +14,6 @@ from refarch.perf.calibration.file import Calibration
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.training.search import best_layout
 from refarch.perf.training.step import StepTime, TrainingJob
-from refarch.sizing.workloads import preset_shape
 
 __all__ = ["Check", "consistency_checks"]
 
@@ -41,7 +40,7 @@ def _step(
     catalog: Catalog, calibration: Calibration, system: str, preset: str, gpus: int, batch: int, precision: str
 ) -> StepTime:
     platform = platform_from_catalog(catalog, system)
-    job = TrainingJob(preset_shape(catalog.get(preset, LlmModel)), batch, precision)
+    job = TrainingJob(catalog.get(preset, LlmModel).shape(), batch, precision)
     efficiency, _ = calibration.efficiency(platform.family)
     choice = best_layout(job, platform, gpus, efficiency)
     if choice is None:

@@ -16,8 +16,7 @@ from refarch.catalog.models import LlmModel
 from refarch.errors import CatalogError, InputError, Location
 from refarch.perf.platform import Platform, platform_from_catalog
 from refarch.perf.training.search import RECOMPUTE_SHARES, LayoutLimits
-from refarch.plan import ModelShape
-from refarch.sizing.workloads import preset_shape
+from refarch.types import ModelShape
 
 __all__ = [
     "ACCELERATOR_PLATFORMS",
@@ -191,7 +190,7 @@ def _shape(row: dict[str, str], catalog: Catalog) -> ModelShape | None:
         preset = catalog.get(_norm(row["model"]), LlmModel)
     except CatalogError:
         return None
-    return preset_shape(preset, dims["seq_len"])
+    return preset.shape(dims["seq_len"])
 
 
 def _limits(row: dict[str, str], metric: str) -> LayoutLimits:

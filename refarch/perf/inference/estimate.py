@@ -36,7 +36,7 @@ from refarch.perf.inference.timing import (
 from refarch.perf.inference.wafer_anchors import default_wafer_inference_calibration
 from refarch.perf.platform import Platform
 from refarch.perf.training.search import USABLE_MEMORY_FRACTION
-from refarch.plan import Assumption, Confidence
+from refarch.types import Assumption, Confidence
 
 __all__ = [
     "GPU_BAND_PCT",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from refarch.perf.platform import Platform
 from refarch.perf.training.search import USABLE_MEMORY_FRACTION
 from refarch.perf.transformer import kv_hidden
-from refarch.plan import ModelShape
+from refarch.types import ModelShape
 
 __all__ = [
     "DEFAULT_OUTPUT_TOKENS",

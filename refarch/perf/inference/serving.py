@@ -14,7 +14,7 @@ from refarch.errors import InfeasibleError, NotSupportedError
 from refarch.perf.inference.estimate import InferenceEstimate, InferenceRequest, inference_estimate, required_replicas
 from refarch.perf.inference.memory import tp_options, wafers_for_weights
 from refarch.perf.platform import Platform, limit_text
-from refarch.plan import Assumption
+from refarch.types import Assumption
 
 __all__ = ["ServingEstimate", "ServingTarget", "fastest_first_token", "fewest_serving_systems", "serve_at_size"]
 

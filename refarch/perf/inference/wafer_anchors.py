@@ -26,7 +26,7 @@ from refarch.perf.inference.timing import (
 )
 from refarch.perf.platform import Platform, platform_from_catalog
 from refarch.perf.wafer.fit import default_wafer_calibration, shipped_catalog
-from refarch.plan import ModelShape
+from refarch.types import ModelShape
 
 __all__ = [
     "ANCHORS",

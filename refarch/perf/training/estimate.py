@@ -29,7 +29,7 @@ from refarch.perf.training.step import TrainingJob
 from refarch.perf.wafer.estimate import WaferTrainingEstimate, wafer_training_estimate
 from refarch.perf.wafer.fit import default_wafer_calibration
 from refarch.perf.wafer.step import step_parts
-from refarch.plan import Assumption, WorkloadPlan
+from refarch.types import Assumption, WorkloadPlan
 
 __all__ = [
     "DEFAULT_GLOBAL_BATCH_SEQS",

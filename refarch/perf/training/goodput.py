@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from refarch.plan import Assumption, Confidence
+from refarch.types import Assumption, Confidence
 
 __all__ = [
     "CHECKPOINT_BYTES_PER_PARAM",

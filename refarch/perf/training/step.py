@@ -22,7 +22,7 @@ from refarch.perf.transformer import (
     stage_layers,
     stage_params,
 )
-from refarch.plan import ModelShape
+from refarch.types import ModelShape
 
 __all__ = ["SHARED_PARAMETERS", "Efficiency", "StepTime", "TrainingJob", "step_time"]
 

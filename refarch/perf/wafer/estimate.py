@@ -29,7 +29,7 @@ from refarch.perf.wafer.step import (
     sram_budget_bytes,
     step_parts,
 )
-from refarch.plan import Assumption, ModelShape
+from refarch.types import Assumption, ModelShape
 
 __all__ = ["MEMORYX_NODE_CAPACITY_GB", "WaferTrainingEstimate", "memoryx_nodes", "wafer_training_estimate"]
 

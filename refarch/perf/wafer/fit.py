@@ -23,7 +23,7 @@ from scipy.optimize import least_squares
 from refarch.catalog.loader import Catalog, load_catalog
 from refarch.perf.platform import Platform, platform_from_catalog
 from refarch.perf.wafer.step import BAND_FLOOR_PCT, WaferCalibration, WaferResidual, step_parts
-from refarch.plan import ModelShape
+from refarch.types import ModelShape
 
 __all__ = [
     "DEFAULT_DATA",

@@ -20,7 +20,7 @@ from refarch.errors import InfeasibleError
 from refarch.perf.calibration.file import BORROWED_BAND_FACTOR
 from refarch.perf.platform import Platform
 from refarch.perf.transformer import ACTIVATION_BYTES_PER_HIDDEN, layer_params, model_flops_per_token
-from refarch.plan import ModelShape
+from refarch.types import ModelShape
 
 __all__ = [
     "ADAM_BYTES_PER_PARAM",

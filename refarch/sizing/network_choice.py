@@ -1,23 +1,33 @@
-"""Resolve `network.compute` and `network.switch`: the spec's choice, else the platform's reference design."""
+"""Resolve `network.compute` and `network.switch`, and the compute fabric's scalable unit, for sizing and design.
+
+The choice is the spec's, else the platform's reference design. It lives below the design stage because sizing
+needs it too: the performance model's communication depends on how many systems share a rail leaf.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from refarch.catalog.loader import Catalog
-from refarch.catalog.models import Switch, System
+from refarch.catalog.models import Nic, Server, Switch, System
 from refarch.errors import SpecError
 from refarch.inputs.spec import Spec
-from refarch.plan import Assumption, NetworkPlan
+from refarch.plan import NetworkPlan
+from refarch.types import Assumption, ComputeTechnology
+from solvers.fat_tree import FabricInfeasibleError, FatTreeInstance, size_fat_tree
 
-__all__ = ["choose_network", "platform_switch"]
+__all__ = [
+    "breakout",
+    "choose_network",
+    "compute_nics",
+    "endpoint_speed_gbps",
+    "link_count",
+    "nic_speed_gbps",
+    "platform_switch",
+    "scalable_unit_systems",
+]
 
 # Switch families of NVIDIA's reference designs by technology (fabric.md): Quantum-2 NDR, Spectrum-4.
 _DEFAULT_SWITCH = {"infiniband": "qm9700", "roce": "sn5600", "ethernet": "sn5600"}
 _SWITCH_TECHNOLOGY = {"infiniband": "infiniband", "roce": "ethernet", "ethernet": "ethernet"}
-
-
-Technology = Literal["infiniband", "roce", "ethernet"]
 
 
 def choose_network(spec: Spec, catalog: Catalog, platforms: list[System]) -> tuple[NetworkPlan, list[Assumption]]:
@@ -58,7 +68,7 @@ def choose_network(spec: Spec, catalog: Catalog, platforms: list[System]) -> tup
     return plan, notes
 
 
-def _technology(spec: Spec, reference: System) -> tuple[Technology, str]:
+def _technology(spec: Spec, reference: System) -> tuple[ComputeTechnology, str]:
     if spec.network.compute != "auto":
         return spec.network.compute, f"{spec.network.compute} as the spec asks"
     technology = reference.reference_fabric or "infiniband"
@@ -96,3 +106,54 @@ def _reference_switch(catalog: Catalog, system: System, compute: str) -> str | N
     if candidate is not None and catalog.entries[candidate].technology == _SWITCH_TECHNOLOGY[compute]:
         return candidate
     return None
+
+
+def scalable_unit_systems(spec: Spec, catalog: Catalog, system: System) -> int | None:
+    """Systems in one scalable unit of the compute fabric `compute_fabrics` builds for `system`, or None.
+
+    None when the fabric has no rail-optimized units (wafer clusters are flat) or is not sized (rack-scale
+    systems). The switch is the one `choose_network` picks with `system` as the reference design, the one
+    `compute_fabrics` gives its fabric (`platform_switch`).
+    """
+    links = link_count(catalog, system)
+    if system.rack_scale or links != system.accelerators:
+        return None
+    network, _ = choose_network(spec, catalog, [system])
+    switch = catalog.get(network.switch, Switch, spec.where("network", "switch"))
+    instance = FatTreeInstance(
+        systems=1,
+        rails=links,
+        radix=switch.ports,
+        oversubscription=network.oversubscription,
+        breakout=breakout(switch, endpoint_speed_gbps(catalog, system, switch, network.planes)),
+    )
+    try:
+        return size_fat_tree(instance).systems_per_su
+    except FabricInfeasibleError:
+        return None  # the fabric itself fails later, with the design's own message
+
+
+def compute_nics(catalog: Catalog, device: object, role: str = "compute") -> list[tuple[Nic, int]]:
+    """(NIC, count) of `device`'s NIC slots with `role`; devices without NICs have none."""
+    slots = device.nics if isinstance(device, System | Server) else []
+    return [(catalog.get(s.nic, Nic), s.count) for s in slots if s.role == role]
+
+
+def link_count(catalog: Catalog, device: object, role: str = "compute") -> int:
+    return sum(nic.ports * count for nic, count in compute_nics(catalog, device, role))
+
+
+def nic_speed_gbps(catalog: Catalog, system: System, planes: int) -> int:
+    """The NIC's rate per plane of each compute link (a dual-plane NIC port splits its rate over the planes)."""
+    return min(nic.port_speed_gbps for nic, _ in compute_nics(catalog, system)) // planes
+
+
+def endpoint_speed_gbps(catalog: Catalog, system: System, switch: Switch, planes: int) -> int:
+    """Each compute link's speed: the NIC's rate per plane, or the switch port's when that is slower (the link
+    trains at the speed both ends support, as an 800G ConnectX-8 does on a 400G Quantum-2 port)."""
+    return min(nic_speed_gbps(catalog, system, planes), switch.port_speed_gbps)
+
+
+def breakout(switch: Switch, endpoint_speed_gbps: int) -> int:
+    """Endpoint links per switch port: slower endpoints share a broken-out port."""
+    return max(1, switch.port_speed_gbps // endpoint_speed_gbps)
