@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from refarch.catalog.loader import Catalog
+from refarch.catalog.models import System
 from refarch.errors import InfeasibleError
 from refarch.inputs.spec import Spec
 from refarch.perf.inference.estimate import InferenceRequest
@@ -54,7 +55,7 @@ def covered_for_inference(platform: Platform) -> bool:
 
 def inference_platforms(catalog: Catalog) -> list[Platform]:
     """Catalog systems the inference model covers."""
-    platforms = [platform_from_catalog(catalog, system.id) for system in catalog.of_kind("system")]
+    platforms = [platform_from_catalog(catalog, system.id) for system in catalog.all(System)]
     return [p for p in platforms if covered_for_inference(p)]
 
 

@@ -75,7 +75,7 @@ class TargetChoice:
 
 def training_platforms(catalog: Catalog, precision: str) -> list[Platform]:
     """Catalog systems (GPU and wafer-scale) the training model covers at `precision`."""
-    platforms = [platform_from_catalog(catalog, system.id) for system in catalog.of_kind("system")]
+    platforms = [platform_from_catalog(catalog, system.id) for system in catalog.all(System)]
     return [p for p in platforms if p.supports(precision)]
 
 
@@ -241,7 +241,7 @@ def allowed_platforms(
         return [platform_from_catalog(catalog, given, spec.where("workloads", index, "platform"))], {}
     allowed: list[Platform] = []
     skipped: dict[str, list[str]] = {}
-    for system in catalog.of_kind("system"):
+    for system in catalog.all(System):
         platform = platform_from_catalog(catalog, system.id)
         why = _exclusion(spec, catalog, workload, platform, calibration)
         if why:
