@@ -60,7 +60,7 @@ def candidate_designer(spec: Spec, catalog: Catalog) -> Designer:
 
     def cost(name: str, candidate: Candidate) -> DesignCost:
         if not workloads:
-            workloads.update((w.name, w) for w in resolve_workloads(spec, catalog)[0])
+            workloads.update((w.name, w) for w in resolve_workloads(spec, catalog).workloads)
         key = (name, candidate.platform.system_id, candidate.estimate.systems)
         if key not in designs:
             designs[key] = _design_cost(spec, catalog, workloads[name], key[1], key[2])

@@ -57,7 +57,7 @@ def test_serve_example_meets_its_target_and_one_system_fewer_does_not(catalog: C
 
 def _context(catalog: Catalog, spec: Spec) -> WorkloadContext:
     """The spec's first workload as sizing sees it."""
-    return WorkloadContext(spec, catalog, default_calibration(), 0, resolve_workloads(spec, catalog)[0][0])
+    return WorkloadContext(spec, catalog, default_calibration(), 0, resolve_workloads(spec, catalog).workloads[0])
 
 
 def _with_tp(workload: WorkloadPlan, tp: int | None) -> WorkloadPlan:

@@ -154,6 +154,6 @@ def test_wafer_search_stops_at_one_sequence_per_system(catalog: Catalog, write_s
     with pytest.raises(InfeasibleError, match="nearest: 8 x cs-3") as info:
         size(spec, catalog)
     assert info.value.location is not None and info.value.location.path == "workloads[0].target.time_to_train"
-    workload = resolve_workloads(spec, catalog)[0][0]
+    workload = resolve_workloads(spec, catalog).workloads[0]
     with pytest.raises(InfeasibleError, match="at least one sequence"):
         estimate_training(TrainingSetup(workload, platform_from_catalog(catalog, "cs-3"), default_calibration()), 9)

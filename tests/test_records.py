@@ -79,7 +79,7 @@ def test_parallelism_serialises_as_the_dict_it_replaced(old: dict[str, float], r
 def test_workload_plan_fields_round_trip(
     catalog: Catalog, parallelism: FixedParallelism, target: TrainingTarget | InferenceTarget | None, json_text: str
 ) -> None:
-    model = resolve_workloads(load_spec(REPO / "examples" / "dgx-h100-su.yaml"), catalog)[0][0].model
+    model = resolve_workloads(load_spec(REPO / "examples" / "dgx-h100-su.yaml"), catalog).workloads[0].model
     workload = WorkloadPlan(
         name="w", workload_type="training", model=model, precision="bf16", tokens=None, global_batch_seqs=None,
         global_batch_tokens=None, parallelism=parallelism, target=target,
@@ -112,7 +112,7 @@ def test_the_plan_keeps_the_record_the_perf_model_returns(catalog: Catalog) -> N
 
 def test_estimate_json_is_the_record_with_the_band_and_assumptions(catalog: Catalog) -> None:
     spec = load_spec(REPO / "examples" / "dgx-h100-su.yaml")
-    ctx = WorkloadContext(spec, catalog, default_calibration(), 0, resolve_workloads(spec, catalog)[0][0])
+    ctx = WorkloadContext(spec, catalog, default_calibration(), 0, resolve_workloads(spec, catalog).workloads[0])
     result = ctx.estimate_at(platform_from_catalog(catalog, "dgx-h100"), 31)
     shown = result.as_json()
     assert shown["confidence"] == {"low": result.band.low, "high": result.band.high}

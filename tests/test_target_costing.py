@@ -96,7 +96,7 @@ def every(catalog: Catalog, example: Spec) -> dict[str, tuple[Candidate, DesignC
 
 def _context(catalog: Catalog, spec: Spec) -> WorkloadContext:
     """The spec's first workload as sizing sees it."""
-    return WorkloadContext(spec, catalog, default_calibration(), 0, resolve_workloads(spec, catalog)[0][0])
+    return WorkloadContext(spec, catalog, default_calibration(), 0, resolve_workloads(spec, catalog).workloads[0])
 
 
 def _fits(cost: DesignCost, limits: SiteLimits) -> bool:

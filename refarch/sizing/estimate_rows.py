@@ -46,8 +46,7 @@ def estimate_rows(
     Raises:
         InfeasibleError, NotSupportedError: a workload has an estimate on no platform; located in the spec.
     """
-    workloads, _ = resolve_workloads(spec, catalog)
-    contexts = workload_contexts(spec, catalog, calibration, workloads)
+    contexts = workload_contexts(spec, catalog, calibration, resolve_workloads(spec, catalog).workloads)
     return [row for ctx in contexts for row in _rows_for(ctx, ids, note)]
 
 

@@ -69,7 +69,8 @@ def size(
         InfeasibleError: no platform meets a target within the site's limits, or the model fits on none.
     """
     calibration = calibration or default_calibration()
-    workloads, notes = resolve_workloads(spec, catalog)
+    resolved = resolve_workloads(spec, catalog)
+    workloads, notes = resolved.workloads, list(resolved.assumptions)
     contexts = workload_contexts(spec, catalog, calibration, workloads)
     if spec.network.switch is not None:
         catalog.get(spec.network.switch, Switch, spec.where("network", "switch"))
