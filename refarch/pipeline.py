@@ -60,7 +60,7 @@ def candidate_designer(spec: Spec, catalog: Catalog) -> Designer:
 
     def cost(name: str, candidate: Candidate) -> DesignCost:
         if not workloads:
-            workloads.update((w.name, w) for w in resolve_workloads(spec, catalog)[0])
+            workloads.update((w.name, w) for w in resolve_workloads(spec, catalog).workloads)
         key = (name, candidate.platform.system_id, candidate.estimate.systems)
         if key not in designs:
             designs[key] = _design_cost(spec, catalog, workloads[name], key[1], key[2])
@@ -81,8 +81,8 @@ def _design_cost(spec: Spec, catalog: Catalog, workload: WorkloadPlan, system_id
 def overhead(spec: Spec, catalog: Catalog, plan: Plan, sizing: Sizing) -> Reservation:
     """What `plan` needs beyond what target sizing counted: the fixed workloads' systems (costed alone) and each
     target workload's chosen candidate (costed as designed on its own)."""
-    fixed = systems_per_platform(a for a in plan.compute if a.sizing == "fixed")
-    power_w, racks, usd = compute_cost(spec, catalog, fixed)
+    fixed = compute_cost(spec, catalog, systems_per_platform(a for a in plan.compute if a.sizing == "fixed"))
+    power_w, racks, usd = fixed.facility_power_w, fixed.racks, fixed.capex_usd
     for chosen in sizing.targets.values():
         power_w, racks, usd = power_w + chosen.total_power_w, racks + chosen.total_racks, usd + chosen.total_capex_usd
     return Reservation(

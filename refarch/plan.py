@@ -5,20 +5,25 @@ Every number here came from the catalog, the spec, or an entry in `assumptions`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field
 
+from refarch.perf.records import InferenceEstimate, TrainingEstimate, WorkloadEstimate
 from refarch.types import (
     Assumption,
     ComputeTechnology,
     Confidence,
     FabricTechnology,
+    FixedParallelism,
     FrozenRecord,
+    InferenceTarget,
     LinkTier,
     Medium,
     ModelShape,
+    Parallelism,
     Redundancy,
+    TrainingTarget,
     WorkloadPlan,
     WorkloadType,
 )
@@ -33,9 +38,13 @@ __all__ = [
     "CoolingPlan",
     "FabricPlan",
     "FeedLossCheck",
+    "FixedParallelism",
+    "InferenceEstimate",
     "InferencePerformanceEstimate",
+    "InferenceTarget",
     "ModelShape",
     "NetworkPlan",
+    "Parallelism",
     "PerformanceEstimate",
     "Plan",
     "PlanMetadata",
@@ -44,6 +53,8 @@ __all__ = [
     "RackPlan",
     "SitePlan",
     "Summary",
+    "TrainingEstimate",
+    "TrainingTarget",
     "WorkloadEstimate",
     "WorkloadPlan",
 ]
@@ -252,75 +263,9 @@ class CoolingPlan(FrozenRecord):
     liquid_flow_lpm: float
 
 
-class PerformanceEstimate(FrozenRecord):
-    """A calibrated training estimate for one workload on its platform: throughput with its band, time to train.
-
-    `memory_per_accelerator_gb` is HBM on GPUs and on-wafer SRAM on wafer-scale systems (`memory_kind` says which;
-    wafers keep weights and optimizer states in MemoryX, listed in `memory_breakdown_gb`).
-    """
-
-    kind: Literal["training"] = "training"
-    workload: str
-    platform: str
-    systems: int
-    accelerators: int
-    parallelism: dict[str, int | float]
-    step_time_s: float
-    tokens_per_second: float
-    tokens_per_second_per_accelerator: float
-    model_tflops_per_accelerator: float
-    mfu: float
-    memory_per_accelerator_gb: float
-    memory_kind: Literal["hbm", "wafer-sram"] = "hbm"
-    memory_breakdown_gb: dict[str, float] = Field(default_factory=dict)
-    time_to_train_ideal_s: float | None
-    time_to_train_s: float | None
-    goodput_fraction: float | None
-    energy_mwh: float | None
-    confidence_low: float = Field(description="tokens/s at the low end of the band")
-    confidence_high: float = Field(description="tokens/s at the high end of the band")
-    calibrated_on: str
-    target_time_to_train_s: float | None = None
-
-
-class InferencePerformanceEstimate(FrozenRecord):
-    """An inference estimate for one workload on its platform: output tokens/s with its band, TTFT, memory.
-
-    Replicas of `parallelism.tp` GPUs (or `parallelism.pp` pipelined wafers) each serve `streams_per_replica`
-    streams; bytes are per accelerator. Uncalibrated on GPUs (no measurements in the reference), anchored on two
-    single-stream figures on wafers: `confidence` is always `estimate`.
-    """
-
-    kind: Literal["inference"] = "inference"
-    workload: str
-    platform: str
-    systems: int
-    accelerators: int = Field(description="accelerators in the systems (replicas may leave some spare)")
-    replicas: int
-    parallelism: dict[str, int]
-    streams_per_replica: int
-    concurrency: int | None = Field(description="streams served; None: as many as the replicas' memory holds")
-    max_concurrency: int
-    prompt_tokens: int
-    output_tokens: int
-    output_tokens_per_second: float = Field(description="aggregate, prefill time charged")
-    output_tokens_per_second_per_stream: float
-    ttft_s: float = Field(description="one prompt's prefill on an idle replica (no queueing)")
-    decode_step_s: float
-    decode_bound: str
-    memory_per_accelerator_gb: float = Field(description="weights and KV cache")
-    weights_gb_per_accelerator: float
-    kv_cache_gb_per_accelerator: float
-    usable_memory_gb_per_accelerator: float
-    confidence: Confidence
-    confidence_low: float = Field(description="output tokens/s at the low end of the band")
-    confidence_high: float = Field(description="output tokens/s at the high end of the band")
-    calibrated_on: str
-    target_output_tokens_per_second: float | None = None
-    target_ttft_s: float | None = None
-
-
-WorkloadEstimate = Annotated[PerformanceEstimate | InferencePerformanceEstimate, Field(discriminator="kind")]
+# Earlier names of the estimate records (plan.json 1.1); the same classes.
+PerformanceEstimate = TrainingEstimate
+InferencePerformanceEstimate = InferenceEstimate
 
 
 class Plan(FrozenRecord):

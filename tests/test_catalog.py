@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from refarch.catalog.loader import Catalog, load_catalog
-from refarch.catalog.models import Accelerator, System
+from refarch.catalog.models import Accelerator, LlmModel, Server, Switch, System
 from refarch.errors import CatalogError
 
 REQUIRED = {
@@ -32,6 +32,16 @@ REQUIRED = {
 def test_required_ids_exist(catalog: Catalog, kind: str) -> None:
     ids = {e.id for e in catalog.of_kind(kind)}
     assert set(REQUIRED[kind]) <= ids, set(REQUIRED[kind]) - ids
+
+
+@pytest.mark.parametrize("cls", [System, Switch, Server, LlmModel], ids=lambda c: c.__name__)
+def test_all_gives_the_entries_of_one_class_typed(
+    catalog: Catalog, cls: type[System | Switch | Server | LlmModel]
+) -> None:
+    entries = catalog.all(cls)
+    assert entries and all(isinstance(e, cls) for e in entries)
+    kind = cls.model_fields["kind"].annotation.__args__[0]  # type: ignore[union-attr]
+    assert [e.id for e in entries] == [e.id for e in catalog.of_kind(kind)]  # sorted by id, as of_kind is
 
 
 def test_every_entry_cites_a_source(catalog: Catalog) -> None:

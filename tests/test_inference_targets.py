@@ -10,26 +10,27 @@ import pytest
 
 from refarch.catalog.loader import Catalog
 from refarch.errors import InfeasibleError, NotSupportedError, SpecError
-from refarch.inputs.spec import load_spec
+from refarch.inputs.spec import Spec, load_spec
 from refarch.perf.calibration.file import default_calibration
 from refarch.perf.inference.memory import tp_options
-from refarch.perf.inference.serving import serve_at_size
+from refarch.perf.inference.serving import ServingSetup, serve_at_size
 from refarch.perf.platform import MAX_SYSTEMS, platform_from_catalog
-from refarch.plan import InferencePerformanceEstimate
-from refarch.sizing.inference_targets import inference_request
+from refarch.plan import InferenceEstimate
+from refarch.sizing.context import WorkloadContext
 from refarch.sizing.platform_choice import candidate, choose_candidates, max_systems
 from refarch.sizing.stage import size
 from refarch.sizing.targets import platform_outcome, site_limits
 from refarch.sizing.workloads import resolve_workloads
+from refarch.types import FixedParallelism, WorkloadPlan
 from tests.conftest import MINIMAL_SPEC, REPO
 
 SERVE_EXAMPLE = REPO / "examples" / "serve-70b.yaml"
 FIXED_INFERENCE = MINIMAL_SPEC.replace("type: training", "type: inference")
 
 
-def inference_record(catalog: Catalog, path: Path) -> InferencePerformanceEstimate:
+def inference_record(catalog: Catalog, path: Path) -> InferenceEstimate:
     (record,) = size(load_spec(path), catalog).performance
-    assert isinstance(record, InferencePerformanceEstimate)
+    assert isinstance(record, InferenceEstimate)
     return record
 
 
@@ -44,26 +45,30 @@ def test_serve_example_meets_its_target_and_one_system_fewer_does_not(catalog: C
     assert record.target_output_tokens_per_second == target.output_tokens_per_second
     assert record.systems >= 2  # the example needs several systems, so "one fewer" below is a real check
     platform = platform_from_catalog(catalog, record.platform)
-    workloads, _ = resolve_workloads(spec, catalog)
-    request = inference_request(spec, 0, workloads[0])
-    for tp in tp_options(request.shape, platform):
+    ctx = _context(catalog, spec)
+    for tp in tp_options(ctx.workload.model, platform):
+        setup = ServingSetup(_with_tp(ctx.workload, tp), ctx.request(), platform)
         try:
-            fewer = serve_at_size("chat", request, platform, record.systems - 1, tp).serving
+            fewer = serve_at_size(setup, record.systems - 1).record
         except InfeasibleError:
             continue  # the streams do not fit one system fewer at this tp
-        assert fewer.aggregate_tokens_per_s < target.output_tokens_per_second or fewer.ttft_s > target.ttft_p99
+        assert fewer.output_tokens_per_second < target.output_tokens_per_second or fewer.ttft_s > target.ttft_p99
+
+
+def _context(catalog: Catalog, spec: Spec) -> WorkloadContext:
+    """The spec's first workload as sizing sees it."""
+    return WorkloadContext(spec, catalog, default_calibration(), 0, resolve_workloads(spec, catalog).workloads[0])
+
+
+def _with_tp(workload: WorkloadPlan, tp: int | None) -> WorkloadPlan:
+    return workload.model_copy(update={"parallelism": FixedParallelism(tp=tp)})
 
 
 def test_inference_target_picks_fewer_systems_on_a_faster_platform_when_cost_allows(catalog: Catalog) -> None:
     spec = load_spec(SERVE_EXAMPLE)
-    workloads, _ = resolve_workloads(spec, catalog)
+    ctx = _context(catalog, spec)
     limits = site_limits(spec, catalog, {})
-    slow, fast = (
-        platform_outcome(
-            spec, catalog, 0, workloads[0], default_calibration(), limits, platform_from_catalog(catalog, p)
-        )
-        for p in ("dgx-h100", "dgx-b200")
-    )
+    slow, fast = (platform_outcome(ctx, limits, platform_from_catalog(catalog, p)) for p in ("dgx-h100", "dgx-b200"))
     assert slow.meeting is not None and fast.meeting is not None
     assert fast.meeting.systems < slow.meeting.systems  # B200: more HBM bandwidth per GPU, so fewer systems
     options = {"chat": [candidate(slow.meeting, slow.platform, limits), candidate(fast.meeting, fast.platform, limits)]}
@@ -98,9 +103,9 @@ def test_fixed_inference_workload_gets_an_estimate(catalog: Catalog, write_spec:
     text = FIXED_INFERENCE.replace("systems: 2", "systems: 2\n    concurrency: 64")
     sizing = size(load_spec(write_spec(text)), catalog)
     (record,) = sizing.performance
-    assert isinstance(record, InferencePerformanceEstimate) and record.kind == "inference"
+    assert isinstance(record, InferenceEstimate) and record.kind == "inference"
     assert record.systems == 2 and record.accelerators == 16 and record.concurrency == 64
-    assert record.replicas * record.parallelism["tp"] <= record.accelerators
+    assert record.replicas * record.parallelism.tp <= record.accelerators
     assert record.kv_cache_gb_per_accelerator > 0 and record.ttft_s > 0
     assert record.output_tokens_per_second <= 64 * record.output_tokens_per_second_per_stream
     assert record.confidence == "estimate" and record.confidence_low < record.output_tokens_per_second
@@ -113,7 +118,7 @@ def test_request_sizes_come_from_the_spec(catalog: Catalog, write_spec: Callable
     text = FIXED_INFERENCE.replace("systems: 2", "systems: 2\n    prompt_tokens: 512\n    output_tokens: 128")
     sizing = size(load_spec(write_spec(text)), catalog)
     (record,) = sizing.performance
-    assert isinstance(record, InferencePerformanceEstimate)
+    assert isinstance(record, InferenceEstimate)
     assert (record.prompt_tokens, record.output_tokens) == (512, 128)
     notes = {a.id for a in sizing.assumptions}
     assert "inference-request" not in notes and "inference-concurrency" in notes  # memory-bound batch assumed
@@ -134,11 +139,11 @@ def test_a_tensor_parallel_degree_on_a_wafer_is_refused_not_ignored(
     sizing = size(load_spec(write_spec(text)), catalog)
     assert sizing.performance == []  # a fixed-size plan is still designed, with the reason as a warning
     assert any("no tensor parallel degree to fix" in w for w in sizing.warnings)
-    request = inference_request(load_spec(write_spec(text)), 0, sizing.workloads[0])
+    ctx = _context(catalog, load_spec(write_spec(text)))
     cs3 = platform_from_catalog(catalog, "cs-3")
     with pytest.raises(NotSupportedError, match="tp 2"):
-        serve_at_size("w1", request, cs3, 4, tp=2)
-    assert serve_at_size("w1", request, cs3, 4, tp=None).accelerators == 4
+        serve_at_size(ctx.serving(cs3), 4)
+    assert serve_at_size(ServingSetup(_with_tp(ctx.workload, None), ctx.request(), cs3), 4).record.accelerators == 4
 
 
 @pytest.mark.parametrize(
@@ -196,12 +201,11 @@ def test_an_unmet_target_names_what_bounds_the_size(
     """Without site limits the bound is refarch's own search cap: the reason must not blame the site for it."""
     text = SERVE_EXAMPLE.read_text().replace("output_tokens_per_second: 20000", "output_tokens_per_second: 1e8")
     spec = load_spec(write_spec(text.replace("concurrency: 512", "concurrency: 4000000")))
-    (workload,), _ = resolve_workloads(spec, catalog)
     limits = site_limits(spec, catalog, {})
     if not site_bounded:
         limits = dataclasses.replace(limits, power_w=None, racks=None, budget_usd=None)
     platform = platform_from_catalog(catalog, "dgx-h100")
-    outcome = platform_outcome(spec, catalog, 0, workload, default_calibration(), limits, platform)
+    outcome = platform_outcome(_context(catalog, spec), limits, platform)
     assert outcome.meeting is None and outcome.reason is not None and expected in outcome.reason
     bound = max_systems(platform, limits)
     assert f"{bound:,}" in outcome.reason and (bound == MAX_SYSTEMS) != site_bounded

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from refarch.catalog.loader import Catalog
+from refarch.catalog.loader import Catalog, load_catalog
+from refarch.catalog.models import System
 from refarch.design.solve import solve
 from refarch.errors import SpecError
 from refarch.inputs.spec import load_spec
+from refarch.sizing.network_choice import choose_network, default_compute_switch
 from refarch.sizing.stage import size
 
 from .conftest import MINIMAL_SPEC
@@ -81,3 +83,36 @@ def test_a_slower_switch_runs_the_nics_at_its_port_speed(catalog: Catalog, write
     assert all(run.speed_gbps == 400 for run in fabric.cables)
     note = next(a for a in plan.assumptions if a.id == "compute-link-speed-dgx-b300")
     assert "run at 400 Gb/s, not their 800 Gb/s" in note.text and "50%" in note.text
+
+
+@pytest.mark.parametrize(
+    ("compute", "switch"),
+    [("infiniband", "qm9700"), ("roce", "sn5600"), ("ethernet", "sn5600")],
+    ids=["infiniband", "roce", "ethernet"],
+)
+def test_default_switch_comes_from_the_catalog(catalog: Catalog, compute: str, switch: str) -> None:
+    # The table this rule replaced: Quantum-2 for InfiniBand, Spectrum-4 for RoCE and Ethernet (fabric.md).
+    assert default_compute_switch(catalog, compute) == switch
+
+
+@pytest.mark.parametrize(
+    ("platform", "network", "switch"),
+    [
+        ("cs-2", "network:\n  compute: infiniband\n", "qm9700"),
+        ("mi300x-8gpu", "network:\n  compute: infiniband\n", "qm9700"),
+    ],
+    ids=["cs2-infiniband", "mi300x-infiniband"],
+)
+def test_a_platform_of_another_technology_gets_the_default_switch(
+    catalog: Catalog, write_spec: Callable[[str], Path], platform: str, network: str, switch: str
+) -> None:
+    spec = load_spec(write_spec(MINIMAL_SPEC.replace("dgx-h100", platform) + network))
+    chosen, _ = choose_network(spec, catalog, [catalog.get(platform, System)])
+    assert chosen.switch == switch and "the platform's own reference is another technology" in chosen.chosen_because
+
+
+def test_default_switch_follows_the_reference_designs(tmp_path: Path) -> None:
+    # Six more InfiniBand systems naming Quantum-X800 make it the switch most reference designs name.
+    extra = "".join(f"  - {{id: dgx-b300-{i}, kind: system, extends: dgx-b300, name: B300 {i}}}\n" for i in range(6))
+    (tmp_path / "more.yaml").write_text("entries:\n" + extra)
+    assert default_compute_switch(load_catalog([tmp_path]), "infiniband") == "q3400"

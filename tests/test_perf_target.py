@@ -15,7 +15,8 @@ from refarch.inputs.spec import load_spec
 from refarch.perf.calibration.file import default_calibration
 from refarch.perf.platform import MAX_SYSTEMS, platform_from_catalog
 from refarch.perf.training.estimate import estimate_training
-from refarch.plan import PerformanceEstimate
+from refarch.perf.training.setup import TrainingSetup
+from refarch.plan import TrainingEstimate
 from refarch.sizing.platform_choice import max_systems, site_cost, system_allowances
 from refarch.sizing.site_limits import hosting_problems
 from refarch.sizing.stage import size
@@ -110,14 +111,14 @@ def wafer_target_spec(days: int, batch: int = 720) -> str:
 def test_wafer_example_plan_records_a_wafer_estimate(catalog: Catalog) -> None:
     sizing = size(load_spec(WAFER_EXAMPLE), catalog)
     (record,) = sizing.performance
-    assert isinstance(record, PerformanceEstimate)
+    assert isinstance(record, TrainingEstimate)
     assert record.platform == "cs-3" and record.systems == record.accelerators == 4
-    assert record.memory_kind == "wafer-sram" and record.parallelism["dp"] == 4 and record.parallelism["tp"] == 1
+    assert record.memory_kind == "wafer-sram" and record.parallelism.dp == 4 and record.parallelism.tp == 1
     assert record.confidence_low < record.tokens_per_second < record.confidence_high
     assert record.time_to_train_s is not None and record.time_to_train_ideal_s is not None
     assert record.time_to_train_s > record.time_to_train_ideal_s and record.energy_mwh
     gpu = size(load_spec(TARGET_EXAMPLE), catalog).performance[0]
-    assert isinstance(gpu, PerformanceEstimate)
+    assert isinstance(gpu, TrainingEstimate)
     wafer_band = (record.confidence_high - record.tokens_per_second) / record.tokens_per_second
     assert wafer_band > (gpu.confidence_high - gpu.tokens_per_second) / gpu.tokens_per_second
     notes = {a.id for a in sizing.assumptions}
@@ -139,11 +140,12 @@ def test_named_wafer_platform_meets_a_target_with_the_fewest_systems(
     spec = load_spec(write_spec(wafer_target_spec(days=40)))
     sizing = size(spec, catalog)
     (allocation,), (record,) = sizing.allocations, sizing.performance
-    assert isinstance(record, PerformanceEstimate) and allocation.sizing == "target" and allocation.platform == "cs-3"
+    assert isinstance(record, TrainingEstimate) and allocation.sizing == "target" and allocation.platform == "cs-3"
     assert record.time_to_train_s is not None and record.target_time_to_train_s is not None
     assert record.time_to_train_s <= record.target_time_to_train_s and record.systems >= 2
     cs3 = platform_from_catalog(catalog, "cs-3")
-    fewer = estimate_training(sizing.workloads[0], cs3, record.systems - 1, default_calibration(), pue=spec.site.pue)
+    setup = TrainingSetup(sizing.workloads[0], cs3, default_calibration(), pue=spec.site.pue)
+    fewer = estimate_training(setup, record.systems - 1).record
     assert fewer.time_to_train_s is not None and fewer.time_to_train_s > record.target_time_to_train_s
 
 
@@ -152,6 +154,6 @@ def test_wafer_search_stops_at_one_sequence_per_system(catalog: Catalog, write_s
     with pytest.raises(InfeasibleError, match="nearest: 8 x cs-3") as info:
         size(spec, catalog)
     assert info.value.location is not None and info.value.location.path == "workloads[0].target.time_to_train"
-    workload = resolve_workloads(spec, catalog)[0][0]
+    workload = resolve_workloads(spec, catalog).workloads[0]
     with pytest.raises(InfeasibleError, match="at least one sequence"):
-        estimate_training(workload, platform_from_catalog(catalog, "cs-3"), 9, default_calibration())
+        estimate_training(TrainingSetup(workload, platform_from_catalog(catalog, "cs-3"), default_calibration()), 9)

@@ -12,6 +12,7 @@ from refarch.errors import InfeasibleError, NotSupportedError
 from refarch.perf.calibration.file import default_calibration
 from refarch.perf.platform import Platform, platform_from_catalog
 from refarch.perf.training.estimate import estimate_training
+from refarch.perf.training.setup import TrainingSetup
 from refarch.perf.transformer import model_flops_per_token
 from refarch.perf.wafer.estimate import memoryx_nodes, wafer_training_estimate
 from refarch.perf.wafer.fit import WaferMeasurement, default_wafer_calibration, fit_wafer, load_wafer_measurements
@@ -236,17 +237,22 @@ def wafer_workload(catalog: Catalog, precision: Literal["bf16", "fp8", "fp16"] =
 
 def test_training_estimate_on_a_wafer_is_the_wafer_model(catalog: Catalog) -> None:
     workload = wafer_workload(catalog)
-    estimate = estimate_training(workload, cs(catalog, 3), 4, default_calibration())
+    result = estimate_training(TrainingSetup(workload, cs(catalog, 3), default_calibration()), 4)
+    estimate = result.record
     direct = wafer_training_estimate(workload.model, cs(catalog, 3), 4, 720)
     assert estimate.tokens_per_second == direct.tokens_per_second and estimate.step_time_s == direct.step_s
-    assert estimate.band == pytest.approx(direct.band_pct / 100) and estimate.calibrated_on == direct.calibrated_on
+    assert (
+        result.band.fraction == pytest.approx(direct.band_pct / 100) and estimate.calibrated_on == direct.calibrated_on
+    )
+    assert (estimate.confidence_low, estimate.confidence_high) == (result.band.low, result.band.high)
     assert estimate.model_tflops_per_accelerator == pytest.approx(direct.model_flops_per_system / 1e12)
     assert estimate.time_to_train_ideal_s == pytest.approx(260e9 / direct.tokens_per_second)
     assert estimate.memory_per_accelerator_gb == pytest.approx(direct.sram_used_bytes / 1e9)
     assert estimate.memory_breakdown_gb["memoryx_weights_and_optimizer"] == pytest.approx(direct.memoryx_bytes / 1e9)
-    assert (estimate.memory_kind, estimate.parallelism["dp"], estimate.parallelism["tp"]) == ("wafer-sram", 4, 1)
+    assert (estimate.memory_kind, estimate.parallelism.dp, estimate.parallelism.tp) == ("wafer-sram", 4, 1)
+    assert estimate.parallelism.micro_batch is not None and estimate.parallelism.recompute is None
 
 
 def test_wafers_have_no_fp8_training_peak(catalog: Catalog) -> None:
     with pytest.raises(NotSupportedError, match="no fp8 peak"):
-        estimate_training(wafer_workload(catalog, "fp8"), cs(catalog, 3), 4, default_calibration())
+        estimate_training(TrainingSetup(wafer_workload(catalog, "fp8"), cs(catalog, 3), default_calibration()), 4)

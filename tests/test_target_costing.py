@@ -23,12 +23,15 @@ from refarch.errors import InfeasibleError
 from refarch.inputs.spec import Spec
 from refarch.perf.calibration.file import default_calibration
 from refarch.perf.platform import platform_from_catalog
-from refarch.perf.training.estimate import TrainingEstimate, estimate_training
+from refarch.perf.records import TrainingResult
+from refarch.perf.training.estimate import estimate_training
 from refarch.pipeline import candidate_designer, overhead
 from refarch.plan import Plan
-from refarch.sizing.platform_choice import Candidate, DesignCost, SiteLimits, candidate, fewer_below, weigh_candidates
+from refarch.sizing.context import WorkloadContext
+from refarch.sizing.platform_choice import Candidate, DesignCost, SiteLimits, candidate, weigh_candidates
 from refarch.sizing.stage import Sizing, systems_per_platform
-from refarch.sizing.targets import allowed_platforms, compute_cost, platform_outcome, scale_out, site_limits
+from refarch.sizing.targets import allowed_platforms, compute_cost, platform_outcome, site_limits
+from refarch.sizing.training_targets import fewer_below
 from refarch.sizing.workloads import resolve_workloads
 
 from .conftest import REPO
@@ -79,21 +82,21 @@ def mixed_design(catalog: Catalog, mixed: Path) -> tuple[Sizing, Plan]:
 def every(catalog: Catalog, example: Spec) -> dict[str, tuple[Candidate, DesignCost]]:
     """Every platform that meets the example's target, at its fewest systems, with its whole design: the brute
     force the lazy choice must match."""
-    spec = example
-    workload = resolve_workloads(spec, catalog)[0][0]
-    limits, calibration, designer = (
-        site_limits(spec, catalog, {}),
-        default_calibration(),
-        candidate_designer(spec, catalog),
-    )
+    ctx = _context(catalog, example)
+    limits, designer = site_limits(example, catalog, {}), candidate_designer(example, catalog)
     found = {}
-    for platform in allowed_platforms(spec, catalog, 0, workload, calibration)[0]:
-        outcome = platform_outcome(spec, catalog, 0, workload, calibration, limits, platform)
-        if not isinstance(outcome.meeting, TrainingEstimate):
+    for platform in allowed_platforms(ctx).allowed:
+        outcome = platform_outcome(ctx, limits, platform)
+        if not isinstance(outcome.meeting, TrainingResult):
             continue
         option = candidate(outcome.meeting, platform, limits)  # binary search, then the counts below it
-        found[platform.system_id] = (option, designer(workload.name, option))
+        found[platform.system_id] = (option, designer(ctx.workload.name, option))
     return found
+
+
+def _context(catalog: Catalog, spec: Spec) -> WorkloadContext:
+    """The spec's first workload as sizing sees it."""
+    return WorkloadContext(spec, catalog, default_calibration(), 0, resolve_workloads(spec, catalog).workloads[0])
 
 
 def _fits(cost: DesignCost, limits: SiteLimits) -> bool:
@@ -122,7 +125,7 @@ def test_the_plan_is_the_cheapest_whole_design_of_every_platform_meeting_the_tar
 
 
 def _synthetic(
-    catalog: Catalog, estimate: TrainingEstimate, seed: int
+    catalog: Catalog, estimate: TrainingResult, seed: int
 ) -> tuple[dict[str, list[Candidate]], dict[tuple[str, str], DesignCost]]:
     """Two workloads with four platforms each: systems' costs and designs 5-40% dearer, one design failing."""
     rng = random.Random(seed)
@@ -142,20 +145,17 @@ def _synthetic(
 
 
 @pytest.fixture(scope="module")
-def an_estimate(catalog: Catalog) -> TrainingEstimate:
+def an_estimate(catalog: Catalog) -> TrainingResult:
     spec = load_spec(SOURCE)
-    workload = resolve_workloads(spec, catalog)[0][0]
     platform = platform_from_catalog(catalog, "dgx-b200")
-    outcome = platform_outcome(
-        spec, catalog, 0, workload, default_calibration(), site_limits(spec, catalog, {}), platform
-    )
-    assert isinstance(outcome.meeting, TrainingEstimate)
+    outcome = platform_outcome(_context(catalog, spec), site_limits(spec, catalog, {}), platform)
+    assert isinstance(outcome.meeting, TrainingResult)
     return outcome.meeting
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_lazy_designs_give_the_brute_force_optimum_and_skip_what_cannot_win(
-    catalog: Catalog, an_estimate: TrainingEstimate, seed: int
+    catalog: Catalog, an_estimate: TrainingResult, seed: int
 ) -> None:
     options, designs = _synthetic(catalog, an_estimate, seed)
     limits = SiteLimits(power_w=1.2e6, racks=30, budget_usd=3e7, pue=1.3, rack_power_w=None, rack_height_u=42)
@@ -191,7 +191,7 @@ def test_lazy_designs_give_the_brute_force_optimum_and_skip_what_cannot_win(
 
 
 def test_a_workload_none_of_whose_candidates_can_be_designed_names_each_problem(
-    catalog: Catalog, an_estimate: TrainingEstimate
+    catalog: Catalog, an_estimate: TrainingResult
 ) -> None:
     options, _ = _synthetic(catalog, an_estimate, 0)
     limits = SiteLimits(power_w=None, racks=None, budget_usd=None, pue=1.3, rack_power_w=None, rack_height_u=42)
@@ -211,14 +211,15 @@ def test_overhead_is_what_the_combined_design_adds_beyond_what_sizing_counted(
     sizing, plan = mixed_design
     extra = overhead(spec, catalog, plan, sizing)
     fixed = systems_per_platform(a for a in plan.compute if a.sizing == "fixed")
-    power_w, racks, usd = compute_cost(spec, catalog, fixed)
+    counted = compute_cost(spec, catalog, fixed)
     (chosen,) = sizing.targets.values()
     assert chosen.design is not None and extra.power_w > 0 and extra.usd > 0  # the fixed workload's fabric
-    assert power_w + chosen.total_power_w + extra.power_w == pytest.approx(plan.power.facility_power_kw * 1000)
+    total_w = counted.facility_power_w + chosen.total_power_w + extra.power_w
+    assert total_w == pytest.approx(plan.power.facility_power_kw * 1000)
     # Racks can be fewer than counted (the fixed workload's systems share racks with the candidate's network racks):
     # a reservation never goes below zero.
-    assert extra.racks == max(0, len(plan.racks) - racks - chosen.total_racks)
-    assert usd + chosen.total_capex_usd + extra.usd == pytest.approx(plan.summary.capex_usd)
+    assert extra.racks == max(0, len(plan.racks) - counted.racks - chosen.total_racks)
+    assert counted.capex_usd + chosen.total_capex_usd + extra.usd == pytest.approx(plan.summary.capex_usd)
 
 
 def _with_budget(write_spec: Callable[[str, str], Path], megawatts: float, name: str) -> Path:
@@ -246,7 +247,9 @@ def test_a_budget_nothing_fits_names_the_reservation(
 ) -> None:
     # Just room for the fixed workload's systems and the least power-hungry candidate's design: the first round
     # picks it, the combined design overruns by the fixed workload's fabrics, and with those reserved nothing fits.
-    fixed_w = compute_cost(load_spec(_with_budget(write_spec, 3, "any.yaml")), catalog, {"dgx-h100": 16})[0]
+    fixed_w = compute_cost(
+        load_spec(_with_budget(write_spec, 3, "any.yaml")), catalog, {"dgx-h100": 16}
+    ).facility_power_w
     least_w = min(cost.facility_power_w for _, cost in every.values() if not cost.problem)
     spec = load_spec(_with_budget(write_spec, (fixed_w + least_w + 1) / 1e6, "tighter.yaml"))
     with pytest.raises(InfeasibleError, match=r"held back .* kW facility power") as failure:
@@ -277,20 +280,17 @@ def test_a_budget_the_systems_fit_but_no_whole_design_does_exits_3_naming_the_de
 def test_fewer_below_finds_the_fewest_systems_binary_search_skips(catalog: Catalog) -> None:
     # On the example, 51 DGX B200 train slower than 50 or 52 (51 = 3 x 17 splits badly); with a target just above
     # 50's time, binary search can stop at 52. The scan must return what trying every count gives.
-    spec = load_spec(SOURCE)
-    workload = resolve_workloads(spec, catalog)[0][0]
-    platform, calibration = platform_from_catalog(catalog, "dgx-b200"), default_calibration()
-    scale = scale_out(spec, catalog, platform)
+    setup = _context(catalog, load_spec(SOURCE)).training(platform_from_catalog(catalog, "dgx-b200"))
 
-    def at(systems: int) -> TrainingEstimate:
-        return estimate_training(workload, platform, systems, calibration, scale, spec.site.pue)
+    def at(systems: int) -> TrainingResult:
+        return estimate_training(setup, systems)
 
-    def seconds(estimate: TrainingEstimate) -> float:
-        assert estimate.time_to_train_s is not None
-        return estimate.time_to_train_s
+    def seconds(estimate: TrainingResult) -> float:
+        assert estimate.record.time_to_train_s is not None
+        return estimate.record.time_to_train_s
 
     target = seconds(at(50)) * 1.001
     assert seconds(at(52)) <= target < seconds(at(51))  # the estimate is not monotonic here
-    found = fewer_below(at(52), workload, platform, calibration, target, scale, spec.site.pue)
+    found = fewer_below(at(52), setup, target)
     fewest = min(n for n in range(1, 53) if seconds(at(n)) <= target)
     assert found.systems == fewest <= 50

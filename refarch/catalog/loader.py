@@ -66,8 +66,12 @@ class Catalog:
         """Sorted ids, optionally only those of one entry class."""
         return sorted(i for i, e in self.entries.items() if kind is None or isinstance(e, kind))
 
+    def all(self, kind: type[E]) -> list[E]:
+        """Every entry of class `kind` (`catalog.all(Switch)` is a `list[Switch]`), sorted by id."""
+        return [entry for _, entry in sorted(self.entries.items()) if isinstance(entry, kind)]
+
     def of_kind(self, kind_name: str) -> Iterator[Any]:
-        """Entries whose `kind` field equals `kind_name`, sorted by id."""
+        """Entries whose `kind` field equals `kind_name`, sorted by id, untyped; `all` gives them typed by class."""
         return (self.entries[i] for i in sorted(self.entries) if self.entries[i].kind == kind_name)
 
 

@@ -19,9 +19,8 @@ from refarch.cli.console import make_console
 from refarch.cli.perf import CalibrationOption, CatalogDirs, resolve_calibration
 from refarch.errors import InputError, Location, OutputError
 from refarch.inputs.spec import Spec, load_spec
-from refarch.perf.inference.serving import ServingEstimate
 from refarch.perf.platform import platform_from_catalog
-from refarch.perf.training.estimate import TrainingEstimate
+from refarch.perf.records import InferenceEstimate, InferenceResult, TrainingResult
 from refarch.pipeline import candidate_designer
 from refarch.sizing.estimate_rows import SYSTEM_IDS, Row, estimate_rows
 from refarch.sizing.platform_choice import Candidate, DesignCost, Estimate, SiteLimits, candidate
@@ -69,21 +68,21 @@ def estimate_command(
     problems = _site_problems(workload_spec, hardware, estimates)
     if json_output:
         records = [
-            r.estimate.as_dict() | {"site_problems": p, "meets_target": r.meets_target, "target_note": r.miss}
+            r.estimate.as_json() | {"site_problems": p, "meets_target": r.meets_target, "target_note": r.miss}
             for r, p in zip(rows, problems, strict=True)
         ]
         out.print_json(json.dumps(records, sort_keys=True))
         _print_misses(rows, notes)  # stdout carries the JSON alone
         return
-    _print_training([(r, p) for r, p in zip(rows, problems, strict=True) if isinstance(r.estimate, TrainingEstimate)])
-    _print_inference([(r, p) for r, p in zip(rows, problems, strict=True) if isinstance(r.estimate, ServingEstimate)])
+    _print_training([(r, p) for r, p in zip(rows, problems, strict=True) if isinstance(r.estimate, TrainingResult)])
+    _print_inference([(r, p) for r, p in zip(rows, problems, strict=True) if isinstance(r.estimate, InferenceResult)])
     _print_misses(rows, out)
     _print_site_problems(rows, problems)
     for e in estimates:
-        for note in e.layout_notes if isinstance(e, TrainingEstimate) else []:
+        for note in e.layout_notes if isinstance(e, TrainingResult) else []:
             who = "" if f"'{e.workload}'" in note else f"{e.workload} "  # the note names its workload already
             out.print(f"[yellow]{who}on {e.platform}:[/yellow] {note}")
-    for text in dict.fromkeys(e.calibrated_on for e in estimates):
+    for text in dict.fromkeys(e.record.calibrated_on for e in estimates):
         out.print(f"calibrated on: {text}")
 
 
@@ -156,14 +155,14 @@ def _print_training(rows: list[tuple[Row, list[str]]]) -> None:
          "ideal", "with goodput", "energy MWh", "band", *(("target",) if targets else ()), "site"),
     )  # fmt: skip
     for r, problems in rows:
-        e = r.estimate
-        assert isinstance(e, TrainingEstimate)
-        p = e.parallelism
+        assert isinstance(r.estimate, TrainingResult)
+        e, p = r.estimate.record, r.estimate.record.parallelism
         table.add_row(
-            e.workload, e.platform, str(e.systems), f"{p['tp']}/{p['pp']}/{p['dp']}/{p['cp']}",
+            e.workload, e.platform, str(e.systems), f"{p.tp}/{p.pp}/{p.dp}/{p.cp}",
             f"{e.tokens_per_second_per_accelerator:,.0f}", f"{e.model_tflops_per_accelerator:,.0f}",
             f"{e.mfu:.1%}", f"{e.memory_per_accelerator_gb:.0f}", _days(e.time_to_train_ideal_s),
-            _days(e.time_to_train_s), "-" if e.energy_mwh is None else f"{e.energy_mwh:,.0f}", f"±{e.band:.0%}",
+            _days(e.time_to_train_s), "-" if e.energy_mwh is None else f"{e.energy_mwh:,.0f}",
+            f"±{r.estimate.band.fraction:.0%}",
             *((_target_column(r),) if targets else ()), _site_column(problems),
         )  # fmt: skip
     out.print(table)
@@ -184,13 +183,12 @@ def _print_inference(rows: list[tuple[Row, list[str]]]) -> None:
          "mem GB/acc", "KV GB/acc", "band", *(("target",) if targets else ()), "site"),
     )  # fmt: skip
     for r, problems in rows:
-        e = r.estimate
-        assert isinstance(e, ServingEstimate)
-        s = e.serving
+        assert isinstance(r.estimate, InferenceResult)
+        e, s = r.estimate, r.estimate.record
         table.add_row(
             e.workload, e.platform, str(e.systems), f"{s.replicas} x {e.replica}", str(s.streams_per_replica),
-            f"{s.aggregate_tokens_per_s:,.0f}", f"{s.per_stream_tokens_per_s:,.1f}", f"{s.ttft_s:.3g}",
-            f"{(s.weight_bytes + s.kv_bytes) / 1e9:.1f}", f"{s.kv_bytes / 1e9:.1f}", f"±{e.band:.0%}",
+            f"{s.output_tokens_per_second:,.0f}", f"{s.output_tokens_per_second_per_stream:,.1f}", f"{s.ttft_s:.3g}",
+            f"{s.memory_per_accelerator_gb:.1f}", f"{s.kv_cache_gb_per_accelerator:.1f}", f"±{e.band.fraction:.0%}",
             *((_target_column(r),) if targets else ()), _site_column(problems),
         )  # fmt: skip
     out.print(table)
@@ -268,14 +266,14 @@ def _yes_no(value: bool | None) -> str:
 def _compare_row(option: Candidate, design: DesignCost, pue: float) -> dict[str, str]:
     """A CSV row: the estimate, the whole design's racks, power and capex (empty when it cannot be designed) and
     the systems' share of the capex."""
-    e = option.estimate
+    e = option.estimate.record
     row = {
         "workload": e.workload,
         "platform": e.platform,
         "systems": str(e.systems),
         "accelerators": str(e.accelerators),
         "systems_capex_usd": f"{option.capex_usd:.0f}",
-        "band_pct": f"{e.band * 100:.0f}",
+        "band_pct": f"{option.estimate.band.fraction * 100:.0f}",
     }
     if not design.problem:
         row |= {
@@ -284,11 +282,11 @@ def _compare_row(option: Candidate, design: DesignCost, pue: float) -> dict[str,
             "facility_power_kw": f"{design.facility_power_w / 1000:.1f}",
             "capex_usd": f"{design.capex_usd:.0f}",
         }
-    if isinstance(e, ServingEstimate):
+    if isinstance(e, InferenceEstimate):
         return row | {
             "kind": "inference",
-            "output_tokens_per_second": f"{e.serving.aggregate_tokens_per_s:.0f}",
-            "ttft_s": f"{e.serving.ttft_s:.4f}",
+            "output_tokens_per_second": f"{e.output_tokens_per_second:.0f}",
+            "ttft_s": f"{e.ttft_s:.4f}",
         }
     return row | {
         "kind": "training",

@@ -56,19 +56,6 @@ class Layout:
         """Accelerators the layout occupies."""
         return self.tp * self.pp * self.dp * self.cp
 
-    def as_dict(self) -> dict[str, int | float]:
-        """The layout as plain values for plan.json and `estimate --json`."""
-        return {
-            "tp": self.tp,
-            "pp": self.pp,
-            "dp": self.dp,
-            "cp": self.cp,
-            "micro_batch": self.micro_batch,
-            "recompute": self.recompute,
-            "zero": self.zero,
-            "virtual_stages": self.virtual_stages,
-        }
-
 
 @dataclass(frozen=True)
 class MemoryBreakdown:

@@ -11,12 +11,14 @@ from refarch.catalog.loader import Catalog
 from refarch.errors import InfeasibleError, Location, NotSupportedError, RefarchError
 from refarch.inputs.spec import Spec
 from refarch.perf.calibration.file import Calibration
-from refarch.perf.inference.serving import ServingEstimate
 from refarch.perf.platform import MAX_SYSTEMS, Platform, platform_from_catalog
-from refarch.perf.training.estimate import estimate_training, useful_systems
-from refarch.sizing.inference_targets import fixed_serving, inference_platforms
+from refarch.perf.records import InferenceResult
+from refarch.perf.training.estimate import useful_systems
+from refarch.sizing.context import WorkloadContext, workload_contexts
+from refarch.sizing.inference_targets import inference_platforms
 from refarch.sizing.platform_choice import Estimate, Outcome, SiteLimits
-from refarch.sizing.targets import platform_outcome, scale_out, site_limits, training_platforms
+from refarch.sizing.targets import platform_outcome, site_limits
+from refarch.sizing.training_targets import training_platforms
 from refarch.sizing.workloads import resolve_workloads
 from refarch.types import WorkloadPlan
 
@@ -35,32 +37,6 @@ class Row:
     miss: str = ""
 
 
-@dataclass(frozen=True)
-class Subject:
-    """One of the spec's workloads and what estimating it takes, whichever platform it is estimated on."""
-
-    spec: Spec
-    catalog: Catalog
-    index: int
-    workload: WorkloadPlan
-    calibration: Calibration
-
-    def outcome(self, limits: SiteLimits, platform: Platform) -> Outcome:
-        """The target search on `platform` under `limits`."""
-        return platform_outcome(self.spec, self.catalog, self.index, self.workload, self.calibration, limits, platform)
-
-    def at(self, platform: Platform, systems: int) -> Estimate:
-        """The workload on `systems` x `platform`.
-
-        Raises:
-            InfeasibleError, NotSupportedError: the model's reason it cannot run there, with the field it blames.
-        """
-        if self.workload.workload_type == "inference":
-            return fixed_serving(self.spec, self.index, self.workload, platform, systems)
-        scale = scale_out(self.spec, self.catalog, platform)
-        return estimate_training(self.workload, platform, systems, self.calibration, scale, self.spec.site.pue)
-
-
 def estimate_rows(
     spec: Spec, catalog: Catalog, calibration: Calibration, ids: list[str], note: Callable[[str], None]
 ) -> list[Row]:
@@ -70,68 +46,67 @@ def estimate_rows(
     Raises:
         InfeasibleError, NotSupportedError: a workload has an estimate on no platform; located in the spec.
     """
-    workloads, _ = resolve_workloads(spec, catalog)
-    subjects = [Subject(spec, catalog, index, w, calibration) for index, w in enumerate(workloads)]
-    return [row for subject in subjects for row in _rows_for(subject, ids, note)]
+    contexts = workload_contexts(spec, catalog, calibration, resolve_workloads(spec, catalog).workloads)
+    return [row for ctx in contexts for row in _rows_for(ctx, ids, note)]
 
 
-def _rows_for(subject: Subject, ids: list[str], note: Callable[[str], None]) -> list[Row]:
-    limits = site_limits(subject.spec, subject.catalog, {})
-    platforms = _platforms(subject, ids)
+def _rows_for(ctx: WorkloadContext, ids: list[str], note: Callable[[str], None]) -> list[Row]:
+    limits = site_limits(ctx.spec, ctx.catalog, {})
+    platforms = _platforms(ctx, ids)
     rows: list[Row] = []
     failures: list[RefarchError] = []
     for platform in platforms:
         try:
-            rows.append(_row(subject, platform, limits))
+            rows.append(_row(ctx, platform, limits))
         except (InfeasibleError, NotSupportedError) as exc:
-            failures.append(_located(subject, platform, exc, bool(ids)))
+            failures.append(_located(ctx, platform, exc, bool(ids)))
             if len(platforms) > 1:
-                note(f"[yellow]{subject.workload.name} on {platform.system_id}: no estimate:[/yellow] {exc.message}")
+                note(f"[yellow]{ctx.workload.name} on {platform.system_id}: no estimate:[/yellow] {exc.message}")
     if rows or not failures:
         return rows
     if len(platforms) == 1:
         raise failures[0]
     first = failures[0]
     names = ", ".join(p.system_id for p in platforms)
-    message = f"workload '{subject.workload.name}' has an estimate on none of {names} (why on each is above)"
+    message = f"workload '{ctx.workload.name}' has an estimate on none of {names} (why on each is above)"
     raise type(first)(message, first.location, f"try other --platforms ({SYSTEM_IDS})")
 
 
 def _located(
-    subject: Subject, platform: Platform, exc: InfeasibleError | NotSupportedError, from_option: bool
+    ctx: WorkloadContext, platform: Platform, exc: InfeasibleError | NotSupportedError, from_option: bool
 ) -> RefarchError:
     """`exc` placed in the spec: at the field the model blamed, else at what to change (the size a fixed workload
     gives; for a target, the model, or the platform the spec names), naming the workload and platform."""
     if exc.location is not None:
         return exc
-    path = exc.field or _blamed_field(subject, from_option)
-    name = subject.workload.name
+    path = exc.field or _blamed_field(ctx, from_option)
+    name = ctx.workload.name
     message = exc.message
     if f"'{name}'" not in message:
         message = f"workload '{name}' on {platform.system_id}: {message}"
-    elif platform.system_id not in message and subject.spec.workloads[subject.index].platform != platform.system_id:
+    elif platform.system_id not in message and ctx.given.platform != platform.system_id:
         message = f"on {platform.system_id}: {message}"  # the platform came from --platforms or the catalog
     hint = exc.hint
     if not hint and path in (("model",), ("platform",)):
         hint = f"a lower precision, or a platform with more memory per accelerator ({SYSTEM_IDS})"
-    return type(exc)(message, subject.spec.where("workloads", subject.index, *path), hint)
+    return type(exc)(message, ctx.where(*path), hint)
 
 
-def _blamed_field(subject: Subject, from_option: bool) -> tuple[str, ...]:
+def _blamed_field(ctx: WorkloadContext, from_option: bool) -> tuple[str, ...]:
     """The workload's field an estimate failure points at when the model names none."""
-    given = subject.spec.workloads[subject.index]
+    given = ctx.given
     if given.target is not None:
         return ("platform",) if given.platform is not None and not from_option else ("model",)
     return ("systems",) if given.systems is not None else ("accelerators",)
 
 
-def _row(subject: Subject, platform: Platform, limits: SiteLimits) -> Row:
-    if subject.workload.target:
-        return _target_row(subject, platform, limits)
-    return Row(subject.at(platform, _systems_on(subject, platform)))
+def _row(ctx: WorkloadContext, platform: Platform, limits: SiteLimits) -> Row:
+    if ctx.workload.target is not None:
+        return _target_row(ctx, platform, limits)
+    return Row(ctx.estimate_at(platform, _systems_on(ctx, platform)))
 
 
-def _target_row(subject: Subject, platform: Platform, limits: SiteLimits) -> Row:
+def _target_row(ctx: WorkloadContext, platform: Platform, limits: SiteLimits) -> Row:
     """The fewest systems that meet the target: within the site's limits if they allow it, else beyond them (the
     site column then says what the site cannot take), so that a comparison shows every platform's price of the
     target instead of dropping the ones this site cannot host. When no size meets it, the most the site's limits
@@ -140,27 +115,27 @@ def _target_row(subject: Subject, platform: Platform, limits: SiteLimits) -> Row
     Raises:
         InfeasibleError, NotSupportedError: the model runs on no size of the platform.
     """
-    within = subject.outcome(limits, platform)
+    within = platform_outcome(ctx, limits, platform)
     if within.meeting is not None:
         return Row(within.meeting, meets_target=True)
     unbounded = replace(limits, power_w=None, racks=None, budget_usd=None)
     beyond = within
     if unbounded != limits:  # a site without limits was searched up to refarch's cap already
-        beyond = subject.outcome(unbounded, platform)
+        beyond = platform_outcome(ctx, unbounded, platform)
     if beyond.meeting is not None:
         return Row(beyond.meeting, meets_target=True)
     shown = within.closest or beyond.closest
     if shown is None:
-        raise _why_no_size(subject, platform, beyond.reason or within.reason)
-    return Row(shown, meets_target=False, miss=_miss(subject.workload, platform, shown, within, beyond))
+        raise _why_no_size(ctx, platform, beyond.reason or within.reason)
+    return Row(shown, meets_target=False, miss=_miss(ctx.workload, platform, shown, within, beyond))
 
 
-def _why_no_size(subject: Subject, platform: Platform, reason: str) -> RefarchError:
+def _why_no_size(ctx: WorkloadContext, platform: Platform, reason: str) -> RefarchError:
     """Why the model runs on no size of `platform`: the search's reason when it gives one, else the error at the
     largest size it tried; the field blamed (e.g. a fixed degree) comes from that error, which the search drops."""
-    largest = min(MAX_SYSTEMS, _useful_systems(subject.workload, platform) or MAX_SYSTEMS)
+    largest = min(MAX_SYSTEMS, _useful_systems(ctx.workload, platform) or MAX_SYSTEMS)
     try:
-        subject.at(platform, largest)
+        ctx.estimate_at(platform, largest)
     except (InfeasibleError, NotSupportedError) as exc:
         return type(exc)(reason, field=exc.field) if reason else exc
     return InfeasibleError(reason or f"the model fits on no size of {platform.system_id}")
@@ -182,10 +157,10 @@ def _miss(workload: WorkloadPlan, platform: Platform, shown: Estimate, within: O
 
 
 def _achieved(estimate: Estimate) -> str:
-    if isinstance(estimate, ServingEstimate):
-        s = estimate.serving
-        return f"{s.aggregate_tokens_per_s:,.0f} output tokens/s with TTFT {s.ttft_s:.3g} s"
-    seconds = estimate.time_to_train_s
+    if isinstance(estimate, InferenceResult):
+        record = estimate.record
+        return f"{record.output_tokens_per_second:,.0f} output tokens/s with TTFT {record.ttft_s:.3g} s"
+    seconds = estimate.record.time_to_train_s
     return "no time to train" if seconds is None else f"{seconds / 86400:,.1f} d to train (with goodput)"
 
 
@@ -203,21 +178,21 @@ def _useful_systems(workload: WorkloadPlan, platform: Platform) -> int | None:
     return useful_systems(workload, platform) if workload.workload_type == "training" else None
 
 
-def _systems_on(subject: Subject, platform: Platform) -> int:
+def _systems_on(ctx: WorkloadContext, platform: Platform) -> int:
     """Systems of `platform` with the accelerators the spec gives its own platform."""
-    given = subject.spec.workloads[subject.index]
-    per_system = platform_from_catalog(subject.catalog, str(given.platform)).accelerators_per_system
+    given = ctx.given
+    per_system = platform_from_catalog(ctx.catalog, str(given.platform)).accelerators_per_system
     accelerators = int(given.accelerators or 0) or int(given.systems or 0) * per_system
     return math.ceil(accelerators / platform.accelerators_per_system)
 
 
-def _platforms(subject: Subject, ids: list[str]) -> list[Platform]:
+def _platforms(ctx: WorkloadContext, ids: list[str]) -> list[Platform]:
     if ids:
-        return [platform_from_catalog(subject.catalog, i, Location(None, "--platforms")) for i in ids]
-    given = subject.spec.workloads[subject.index].platform
+        return [platform_from_catalog(ctx.catalog, i, Location(None, "--platforms")) for i in ids]
+    given = ctx.given.platform
     if given is not None:
-        where = subject.spec.where("workloads", subject.index, "platform")
-        return [platform_from_catalog(subject.catalog, given, where)]
-    if subject.workload.workload_type == "inference":
-        return inference_platforms(subject.catalog)
-    return training_platforms(subject.catalog, subject.workload.precision)
+        where = ctx.where("platform")
+        return [platform_from_catalog(ctx.catalog, given, where)]
+    if ctx.workload.workload_type == "inference":
+        return inference_platforms(ctx.catalog)
+    return training_platforms(ctx.catalog, ctx.workload.precision)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import Nic, Server, Switch, System
-from refarch.errors import SpecError
+from refarch.errors import CatalogError, SpecError
 from refarch.inputs.spec import Spec
 from refarch.plan import NetworkPlan
 from refarch.types import Assumption, ComputeTechnology
@@ -18,6 +18,7 @@ __all__ = [
     "breakout",
     "choose_network",
     "compute_nics",
+    "default_compute_switch",
     "endpoint_speed_gbps",
     "link_count",
     "nic_speed_gbps",
@@ -25,8 +26,6 @@ __all__ = [
     "scalable_unit_systems",
 ]
 
-# Switch families of NVIDIA's reference designs by technology (fabric.md): Quantum-2 NDR, Spectrum-4.
-_DEFAULT_SWITCH = {"infiniband": "qm9700", "roce": "sn5600", "ethernet": "sn5600"}
 _SWITCH_TECHNOLOGY = {"infiniband": "infiniband", "roce": "ethernet", "ethernet": "ethernet"}
 
 
@@ -81,7 +80,7 @@ def _switch(spec: Spec, catalog: Catalog, reference: System, compute: str) -> tu
     candidate = _reference_switch(catalog, reference, compute)
     if candidate is not None:
         return candidate, f"switch {candidate}, the reference switch of {reference.name}"
-    default = _DEFAULT_SWITCH[compute]
+    default = default_compute_switch(catalog, compute)
     return (
         default,
         f"switch {default}, the reference {compute} switch (the platform's own reference is another technology)",
@@ -103,9 +102,29 @@ def platform_switch(spec: Spec, catalog: Catalog, network: NetworkPlan, system: 
 def _reference_switch(catalog: Catalog, system: System, compute: str) -> str | None:
     """`system`'s reference switch if it is of the `compute` technology, else None."""
     candidate = system.reference_switch
-    if candidate is not None and catalog.entries[candidate].technology == _SWITCH_TECHNOLOGY[compute]:
+    if candidate is not None and catalog.get(candidate, Switch).technology == _SWITCH_TECHNOLOGY[compute]:
         return candidate
     return None
+
+
+def default_compute_switch(catalog: Catalog, compute: str) -> str:
+    """The reference switch of a `compute` technology, for a platform whose own reference design uses another: of
+    the catalog's compute-role switches of that technology, the one most of its systems' reference designs name
+    (ties: the first id). In the shipped catalog: Quantum-2 QM9700 for InfiniBand (DGX A100/H100/H200/B200, HGX
+    H100), Spectrum-4 SN5600 for RoCE and Ethernet (MI300X; the CS-2's SN5400 is not a compute-role switch).
+
+    Raises:
+        CatalogError: the catalog has no compute switch of that technology.
+    """
+    technology = _SWITCH_TECHNOLOGY[compute]
+    switches = [s.id for s in catalog.all(Switch) if s.role == "compute" and s.technology == technology]
+    if not switches:
+        raise CatalogError(
+            f"the catalog has no {technology} switch with role 'compute' for network.compute {compute}",
+            hint="add a switch with role 'compute' of that technology, or name one as network.switch",
+        )
+    named = [s.reference_switch for s in catalog.all(System)]
+    return min(switches, key=lambda s: (-named.count(s), s))
 
 
 def scalable_unit_systems(spec: Spec, catalog: Catalog, system: System) -> int | None:

@@ -1,10 +1,10 @@
 """Size workloads from targets: the fewest systems per platform, then CP-SAT picks one platform per workload.
 
-Per workload and candidate platform, the fewest systems that meet the target are found (training: a binary search
-on the estimated time to train with goodput, then the counts just below it, since the estimate is not monotonic in
-the count; inference: `refarch.perf.inference.serving`). CP-SAT then picks one candidate
-per workload so that, together with the fixed workloads, the site's power, rack and capital limits hold at the
-lowest capital cost.
+Per workload and candidate platform, the fewest systems that meet the target are found (training:
+`refarch.sizing.training_targets`, a binary search on the estimated time to train with goodput, then the counts
+just below it, since the estimate is not monotonic in the count; inference: `refarch.perf.inference.serving`).
+CP-SAT then picks one candidate per workload so that, together with the fixed workloads, the site's power, rack
+and capital limits hold at the lowest capital cost.
 
 A candidate's systems are only part of what it costs: fabrics, optics, management, support servers and network
 racks add 14-28% to the capex of the examples' GPU candidates, and not the same share for each platform. When the
@@ -22,12 +22,9 @@ from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
-from refarch.errors import InfeasibleError, RefarchError
-from refarch.perf.calibration.file import Calibration
-from refarch.perf.inference.serving import ServingEstimate
+from refarch.errors import InfeasibleError
 from refarch.perf.platform import MAX_SYSTEMS, Platform
-from refarch.perf.training.estimate import ScaleOut, TrainingEstimate, estimate_training, useful_systems
-from refarch.types import WorkloadPlan
+from refarch.perf.records import EstimateResult, Outcome
 
 __all__ = [
     "Candidate",
@@ -36,26 +33,20 @@ __all__ = [
     "Estimate",
     "Outcome",
     "Reservation",
-    "SLOWER_COUNT_MARGIN",
     "SiteLimits",
     "Weighing",
     "candidate",
     "choose_candidates",
-    "fewer_below",
-    "fewest_systems",
     "max_systems",
     "site_cost",
     "system_allowances",
     "weigh_candidates",
 ]
 
-Estimate = TrainingEstimate | ServingEstimate
+# Either kind of estimate, as target sizing weighs it (`Outcome` is refarch.perf.records', re-exported here).
+Estimate = EstimateResult
 
 _SOLVER_SECONDS = 10.0
-# How much slower than the target a count may be before the counts below it are not tried: in a sweep of 1-160
-# systems (Llama 3 70B and 8B on DGX H100 and B200, CS-2), no count took more than 16% longer than a smaller one
-# (83 DGX H100 against 82: 83 is prime and splits badly), so 25% leaves room (estimate).
-SLOWER_COUNT_MARGIN = 0.25
 _SEED = 7
 
 
@@ -94,20 +85,6 @@ class Reservation:
     def words(self) -> str:
         """The reservation for messages and assumptions."""
         return f"{self.power_w / 1e3:,.1f} kW facility power, {self.racks} racks and ${self.usd:,.0f}"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How one platform fares against a workload's target within the site's limits.
-
-    `meeting` is the fewest systems that meet it; otherwise `closest` is the best the limits allow (None when
-    nothing fits) and `reason` says what stands in the way when it is not only size.
-    """
-
-    platform: Platform
-    meeting: Estimate | None
-    closest: Estimate | None
-    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,76 +162,6 @@ def system_allowances(platform: Platform, limits: SiteLimits) -> dict[str, int]:
     return allowed
 
 
-def fewest_systems(
-    workload: WorkloadPlan,
-    platform: Platform,
-    calibration: Calibration,
-    target_s: float,
-    upper: int,
-    scale_out: ScaleOut,
-    pue: float,
-) -> tuple[TrainingEstimate | None, TrainingEstimate | None]:
-    """(fewest systems meeting `target_s`, or None; the fastest estimate at `upper` systems, or None if none fits).
-
-    `upper` is capped at the systems one step can use (wafers: one sequence each). Binary search finds a size that
-    meets the target; `fewer_below` then tries the counts below it.
-    """
-    upper = min(upper, useful_systems(workload, platform) or upper)
-    best_at_upper = _try(workload, platform, upper, calibration, scale_out, pue)
-    if best_at_upper is None or _time(best_at_upper) > target_s:
-        return None, best_at_upper
-    low, high, found = 1, upper, best_at_upper
-    while low < high:
-        middle = (low + high) // 2
-        estimate = _try(workload, platform, middle, calibration, scale_out, pue)
-        if estimate is not None and _time(estimate) <= target_s:
-            high, found = middle, estimate
-        else:
-            low = middle + 1
-    return fewer_below(found, workload, platform, calibration, target_s, scale_out, pue), best_at_upper
-
-
-def fewer_below(
-    found: TrainingEstimate,
-    workload: WorkloadPlan,
-    platform: Platform,
-    calibration: Calibration,
-    target_s: float,
-    scale_out: ScaleOut,
-    pue: float,
-) -> TrainingEstimate:
-    """The fewest systems meeting `target_s` at or below `found`, which binary search returned.
-
-    Time to train is not monotonic in the system count: layouts must divide the accelerators, so 82 systems can
-    train faster than 83. Binary search stops at a boundary, not necessarily the lowest one, so the counts below
-    are tried until one is clearly too slow (SLOWER_COUNT_MARGIN over the target) or does not fit in memory.
-    """
-    systems = found.systems - 1
-    while systems >= 1:
-        estimate = _try(workload, platform, systems, calibration, scale_out, pue)
-        if estimate is None or _time(estimate) > target_s * (1 + SLOWER_COUNT_MARGIN):
-            break
-        if _time(estimate) <= target_s:
-            found = estimate
-        systems -= 1
-    return found
-
-
-def _time(estimate: TrainingEstimate) -> float:
-    return estimate.time_to_train_s if estimate.time_to_train_s is not None else math.inf
-
-
-def _try(
-    workload: WorkloadPlan, platform: Platform, systems: int, calibration: Calibration, scale_out: ScaleOut, pue: float
-) -> TrainingEstimate | None:
-    if systems < 1:
-        return None
-    try:
-        return estimate_training(workload, platform, systems, calibration, scale_out, pue)
-    except RefarchError:
-        return None
-
-
 def site_cost(platform: Platform, systems: int, limits: SiteLimits) -> tuple[float, int, float]:
     """(facility power in W, racks, capital cost in USD) of `systems` x `platform` on this site."""
     return (
@@ -270,7 +177,7 @@ def candidate(estimate: Estimate, platform: Platform, limits: SiteLimits) -> Can
     return Candidate(estimate=estimate, platform=platform, facility_power_w=power, racks=racks, capex_usd=capex)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Weighing:
     """How target sizing weighed the candidates: the pick per workload, every candidate still an option (with its
     design where it was designed) and, per workload, the candidates dropped because they could not be designed."""

@@ -1,35 +1,27 @@
 """The performance side of `size`: estimates for fixed workloads and platform choice for target workloads.
 
-Training targets (time to train) and inference targets (output tokens/s, concurrency, TTFT) share one path: each
-candidate platform's fewest systems that meet the target, then one CP-SAT choice over all target workloads under
-the site's limits (refarch.sizing.platform_choice).
+Training targets (time to train; refarch.sizing.training_targets) and inference targets (output tokens/s,
+concurrency, TTFT; refarch.sizing.inference_targets) share one path: each candidate platform's fewest systems that
+meet the target, then one CP-SAT choice over all target workloads under the site's limits
+(refarch.sizing.platform_choice).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import System
 from refarch.errors import InfeasibleError, NotSupportedError, RefarchError
 from refarch.inputs.presets import rack_power_limit
 from refarch.inputs.spec import Spec
-from refarch.perf.calibration.file import Calibration
-from refarch.perf.inference.serving import ServingEstimate
-from refarch.perf.platform import Platform, largest_text, platform_from_catalog, remedy_text
-from refarch.perf.training.estimate import ScaleOut, TrainingEstimate, estimate_training, is_calibrated, useful_systems
-from refarch.plan import InferencePerformanceEstimate, PerformanceEstimate
-from refarch.sizing.inference_targets import (
-    covered_for_inference,
-    fixed_serving,
-    serving_note,
-    serving_outcome,
-    serving_record,
-    unmet_inference,
-)
-from refarch.sizing.network_choice import scalable_unit_systems
+from refarch.perf.platform import Platform, largest_text, platform_from_catalog
+from refarch.perf.records import InferenceResult, TrainingResult
+from refarch.perf.training.estimate import is_calibrated, useful_systems
+from refarch.sizing.context import WorkloadContext
+from refarch.sizing.inference_targets import covered_for_inference, serving_note, serving_outcome, unmet_inference
 from refarch.sizing.platform_choice import (
     Candidate,
     Designer,
@@ -38,88 +30,70 @@ from refarch.sizing.platform_choice import (
     Reservation,
     SiteLimits,
     candidate,
-    fewest_systems,
     max_systems,
     site_cost,
     system_allowances,
     weigh_candidates,
 )
 from refarch.sizing.site_limits import design_problems, hosting_problems
-from refarch.types import Assumption, WorkloadPlan
+from refarch.sizing.training_targets import training_note, training_outcome, unmet_training
+from refarch.types import WorkloadPlan
 
 __all__ = [
+    "NoEstimate",
+    "PlatformOptions",
+    "SystemsCost",
     "TargetChoice",
     "allowed_platforms",
     "choose_platforms",
     "compute_cost",
     "fixed_estimate",
-    "performance_record",
     "platform_outcome",
-    "record_of",
-    "scale_out",
     "site_limits",
     "target_note",
-    "training_platforms",
 ]
 
 _UNCALIBRATED = "no {} measurements of their accelerators; name one as 'platform' to size it anyway"
 
 
-@dataclass
+@dataclass(frozen=True)
 class TargetChoice:
     """What target sizing decided: a platform and size per target workload, and which platforms it weighed."""
 
-    chosen: dict[str, Candidate] = field(default_factory=dict)
-    considered: dict[str, str] = field(default_factory=dict)
+    chosen: dict[str, Candidate]
+    considered: dict[str, str]
 
 
-def training_platforms(catalog: Catalog, precision: str) -> list[Platform]:
-    """Catalog systems (GPU and wafer-scale) the training model covers at `precision`."""
-    platforms = [platform_from_catalog(catalog, system.id) for system in catalog.of_kind("system")]
-    return [p for p in platforms if p.supports(precision)]
+@dataclass(frozen=True)
+class PlatformOptions:
+    """The platforms a target workload may be sized on, and those left out, grouped by why."""
+
+    allowed: list[Platform]
+    skipped: dict[str, list[str]]
 
 
-def performance_record(estimate: TrainingEstimate, target_s: float | None = None) -> PerformanceEstimate:
-    """The plan.json form of a training estimate."""
-    band = estimate.confidence
-    return PerformanceEstimate(
-        workload=estimate.workload,
-        platform=estimate.platform,
-        systems=estimate.systems,
-        accelerators=estimate.accelerators,
-        parallelism=estimate.parallelism,
-        step_time_s=estimate.step_time_s,
-        tokens_per_second=estimate.tokens_per_second,
-        tokens_per_second_per_accelerator=estimate.tokens_per_second_per_accelerator,
-        model_tflops_per_accelerator=estimate.model_tflops_per_accelerator,
-        mfu=estimate.mfu,
-        memory_per_accelerator_gb=estimate.memory_per_accelerator_gb,
-        memory_kind=estimate.memory_kind,
-        memory_breakdown_gb=estimate.memory_breakdown_gb,
-        time_to_train_ideal_s=estimate.time_to_train_ideal_s,
-        time_to_train_s=estimate.time_to_train_s,
-        goodput_fraction=estimate.goodput_fraction,
-        energy_mwh=estimate.energy_mwh,
-        confidence_low=band["low"],
-        confidence_high=band["high"],
-        calibrated_on=estimate.calibrated_on,
-        target_time_to_train_s=target_s,
-    )
+@dataclass(frozen=True)
+class SystemsCost:
+    """What systems alone take of the site, as target sizing costs its candidates: facility power, racks and
+    capital cost, nothing the design adds around them."""
+
+    facility_power_w: float = 0.0
+    racks: int = 0
+    capex_usd: float = 0.0
 
 
-def record_of(estimate: Estimate, target: dict[str, float]) -> PerformanceEstimate | InferencePerformanceEstimate:
-    """The plan.json form of either kind of estimate, with the workload's target."""
-    if isinstance(estimate, ServingEstimate):
-        return serving_record(estimate, target)
-    return performance_record(estimate, target.get("time_to_train"))
+@dataclass(frozen=True)
+class NoEstimate:
+    """Why a fixed-size workload has no performance estimate: a plan warning naming the spec field to change."""
+
+    warning: str
 
 
 def target_note(estimate: Estimate, system_name: str, workload: WorkloadPlan) -> str:
     """Why a target workload got its size: the target met and what the estimate says."""
-    if isinstance(estimate, ServingEstimate):
+    if isinstance(estimate, InferenceResult):
         return serving_note(estimate, system_name, workload)
-    days = (estimate.time_to_train_s or 0) / 86400
-    return f"the fewest {system_name} systems that train in time ({days:.1f} days estimated, with goodput)"
+    return training_note(estimate, system_name)
 
 
 def site_limits(
@@ -129,22 +103,22 @@ def site_limits(
     `reserved` for what the design adds beyond its systems."""
     site = _site(spec)
     reserved = reserved or Reservation()
-    used_power, used_racks, used_money = _cost(site, catalog, fixed_systems)
-    power = None if site.power_w is None else site.power_w - used_power - reserved.power_w
-    racks = None if site.racks is None else site.racks - used_racks - reserved.racks
-    money = None if site.budget_usd is None else site.budget_usd - used_money - reserved.usd
+    used = _cost(site, catalog, fixed_systems)
+    power = None if site.power_w is None else site.power_w - used.facility_power_w - reserved.power_w
+    racks = None if site.racks is None else site.racks - used.racks - reserved.racks
+    money = None if site.budget_usd is None else site.budget_usd - used.capex_usd - reserved.usd
     return replace(site, power_w=power, racks=racks, budget_usd=money)
 
 
-def compute_cost(spec: Spec, catalog: Catalog, systems: dict[str, int]) -> tuple[float, int, float]:
-    """(facility power in W, racks, capital cost in USD) of `systems` (count per platform), costed as target
-    sizing costs its candidates: the systems only, nothing the design adds around them."""
+def compute_cost(spec: Spec, catalog: Catalog, systems: dict[str, int]) -> SystemsCost:
+    """What `systems` (count per platform) take of the site, costed as target sizing costs its candidates: the
+    systems only, nothing the design adds around them."""
     return _cost(_site(spec), catalog, systems)
 
 
-def _cost(site: SiteLimits, catalog: Catalog, systems: dict[str, int]) -> tuple[float, int, float]:
+def _cost(site: SiteLimits, catalog: Catalog, systems: dict[str, int]) -> SystemsCost:
     costs = [site_cost(platform_from_catalog(catalog, system_id), n, site) for system_id, n in sorted(systems.items())]
-    return sum(c[0] for c in costs), sum(c[1] for c in costs), sum(c[2] for c in costs)
+    return SystemsCost(sum(c[0] for c in costs), sum(c[1] for c in costs), sum(c[2] for c in costs))
 
 
 def _site(spec: Spec) -> SiteLimits:
@@ -159,14 +133,9 @@ def _site(spec: Spec) -> SiteLimits:
 
 
 def choose_platforms(
-    spec: Spec,
-    catalog: Catalog,
-    workloads: list[WorkloadPlan],
-    calibration: Calibration,
-    limits: SiteLimits,
-    designer: Designer | None = None,
+    contexts: Sequence[WorkloadContext], limits: SiteLimits, designer: Designer | None = None
 ) -> TargetChoice:
-    """Pick a platform and size for every target-driven workload (training and inference).
+    """Pick a platform and size for every target-driven workload (training and inference) of `contexts`.
 
     With a `designer`, platforms are compared by the cost of their whole designs (refarch.sizing.platform_choice says
     how few are designed); without one, by their systems alone.
@@ -176,93 +145,79 @@ def choose_platforms(
         InfeasibleError: no platform meets a target within the limits, or the model fits on none; the message
             names the nearest feasible size.
     """
-    choice = TargetChoice()
     options: dict[str, list[Candidate]] = {}
     unmet: dict[str, str] = {}
-    for index, workload in enumerate(workloads):
-        if not workload.target:
+    for ctx in contexts:
+        if ctx.workload.target is None:
             continue
-        _check_target(spec, index, workload)
-        platforms, skipped = allowed_platforms(spec, catalog, index, workload, calibration)
-        outcomes = [platform_outcome(spec, catalog, index, workload, calibration, limits, p) for p in platforms]
-        found = [candidate(o.meeting, o.platform, limits) for o in outcomes if o.meeting is not None]
-        if not found:
-            raise _unmet(spec, index, workload, outcomes, skipped)
-        options[workload.name] = found
-        unmet[workload.name] = _not_meeting(workload, limits, outcomes, skipped)
-    if options:
-        try:
-            weighing = weigh_candidates(options, limits, designer)
-        except InfeasibleError as exc:
-            raise InfeasibleError(exc.message, spec.where("site")) from exc
-        choice.chosen = weighing.chosen
-        for name, text in unmet.items():
-            weighed = _weighed(weighing.options[name], weighing.undesignable[name], designer is not None, limits)
-            choice.considered[name] = weighed + text
-    return choice
+        _check_target(ctx)
+        found = allowed_platforms(ctx)
+        outcomes = [platform_outcome(ctx, limits, p) for p in found.allowed]
+        candidates = [candidate(o.meeting, o.platform, limits) for o in outcomes if o.meeting is not None]
+        if not candidates:
+            raise _unmet(ctx, outcomes, found.skipped)
+        options[ctx.workload.name] = candidates
+        unmet[ctx.workload.name] = _not_meeting(ctx.workload, limits, outcomes, found.skipped)
+    if not options:
+        return TargetChoice({}, {})
+    try:
+        weighing = weigh_candidates(options, limits, designer)
+    except InfeasibleError as exc:
+        raise InfeasibleError(exc.message, contexts[0].spec.where("site")) from exc
+    considered = {
+        name: _weighed(weighing.options[name], weighing.undesignable[name], designer is not None, limits) + text
+        for name, text in unmet.items()
+    }
+    return TargetChoice(weighing.chosen, considered)
 
 
-def platform_outcome(
-    spec: Spec,
-    catalog: Catalog,
-    index: int,
-    workload: WorkloadPlan,
-    calibration: Calibration,
-    limits: SiteLimits,
-    platform: Platform,
-) -> Outcome:
+def platform_outcome(ctx: WorkloadContext, limits: SiteLimits, platform: Platform) -> Outcome:
     """The fewest systems of `platform` meeting the workload's target within `limits`, or the nearest it gets."""
     upper = max_systems(platform, limits)
-    if workload.workload_type == "inference":
-        return serving_outcome(spec, index, workload, platform, upper)
-    meeting, fastest = fewest_systems(
-        workload, platform, calibration, workload.target["time_to_train"], upper,
-        scale_out(spec, catalog, platform), spec.site.pue,
-    )  # fmt: skip
-    return Outcome(platform, meeting, fastest)
+    if ctx.workload.workload_type == "inference":
+        return serving_outcome(ctx, platform, upper)
+    return training_outcome(ctx, platform, upper)
 
 
-def _check_target(spec: Spec, index: int, workload: WorkloadPlan) -> None:
+def _check_target(ctx: WorkloadContext) -> None:
+    workload = ctx.workload
     if workload.workload_type == "training" and workload.tokens is None:
         raise NotSupportedError(
             f"workload '{workload.name}' has a time_to_train target but no 'tokens' to train",
-            spec.where("workloads", index, "target"),
+            ctx.where("target"),
             "add 'tokens: 15T' (the training tokens) to the workload",
         )
 
 
-def allowed_platforms(
-    spec: Spec, catalog: Catalog, index: int, workload: WorkloadPlan, calibration: Calibration
-) -> tuple[list[Platform], dict[str, list[str]]]:
+def allowed_platforms(ctx: WorkloadContext) -> PlatformOptions:
     """The spec's platform if it names one; else every platform the model can stand behind, and why others are
     left out (grouped by reason)."""
-    given = spec.workloads[index].platform
+    given = ctx.given.platform
     if given is not None:
-        return [platform_from_catalog(catalog, given, spec.where("workloads", index, "platform"))], {}
+        return PlatformOptions([platform_from_catalog(ctx.catalog, given, ctx.where("platform"))], {})
     allowed: list[Platform] = []
     skipped: dict[str, list[str]] = {}
-    for system in catalog.of_kind("system"):
-        platform = platform_from_catalog(catalog, system.id)
-        why = _exclusion(spec, catalog, workload, platform, calibration)
+    for system in ctx.catalog.all(System):
+        platform = platform_from_catalog(ctx.catalog, system.id)
+        why = _exclusion(ctx, platform)
         if why:
             skipped.setdefault(why, []).append(platform.system_id)
         else:
             allowed.append(platform)
-    return allowed, skipped
+    return PlatformOptions(allowed, skipped)
 
 
-def _exclusion(
-    spec: Spec, catalog: Catalog, workload: WorkloadPlan, platform: Platform, calibration: Calibration
-) -> str:
-    """Why `platform` is not a candidate for `workload` ("" when it is)."""
+def _exclusion(ctx: WorkloadContext, platform: Platform) -> str:
+    """Why `platform` is not a candidate for the workload ("" when it is)."""
+    workload = ctx.workload
     if workload.workload_type == "training":
         if not platform.supports(workload.precision):
             return f"no {workload.precision} peak"
-        if not is_calibrated(platform, calibration):
+        if not is_calibrated(platform, ctx.calibration):
             return _UNCALIBRATED.format("training")
     elif not covered_for_inference(platform):
         return _UNCALIBRATED.format("inference")
-    return "; ".join(hosting_problems(spec, catalog.get(platform.system_id, System)))
+    return "; ".join(hosting_problems(ctx.spec, ctx.catalog.get(platform.system_id, System)))
 
 
 def _shortfall(workload: WorkloadPlan, limits: SiteLimits, outcome: Outcome) -> str:
@@ -273,13 +228,13 @@ def _shortfall(workload: WorkloadPlan, limits: SiteLimits, outcome: Outcome) -> 
         names = {"power": "power_budget", "budget": "budget", "racks": "max_racks"}  # the spec's words
         room = ", ".join(f"{names[limit]} allows {n:,}" for limit, n in sorted(allowed.items(), key=lambda i: i[1]))
         return f"{name} (fits on no size the limits allow{f': {room}' if room else ''})"
-    if isinstance(best, ServingEstimate):
-        s = best.serving
-        gives = f"serve {s.aggregate_tokens_per_s:,.0f} output tokens/s with TTFT {s.ttft_s:.3g} s"
+    if isinstance(best, InferenceResult):
+        served = best.record
+        gives = f"serve {served.output_tokens_per_second:,.0f} output tokens/s with TTFT {served.ttft_s:.3g} s"
     else:
-        gives = f"need {(best.time_to_train_s or math.inf) / 86400:,.1f} days"
+        gives = f"need {(best.record.time_to_train_s or math.inf) / 86400:,.1f} days"
     bound = largest_text(best.systems)
-    if isinstance(best, TrainingEstimate) and best.systems == useful_systems(workload, outcome.platform):
+    if isinstance(best, TrainingResult) and best.systems == useful_systems(workload, outcome.platform):
         bound = "one per sequence of the global batch"  # wafers train data parallel only
     why = f"; {outcome.reason}" if outcome.reason else ""
     return f"{name} ({best.systems:,} systems, {bound}, {gives}{why})"
@@ -323,79 +278,34 @@ def _not_meeting(
     return text
 
 
-def _unmet(
-    spec: Spec, index: int, workload: WorkloadPlan, outcomes: Sequence[Outcome], skipped: dict[str, list[str]]
-) -> InfeasibleError:
+def _unmet(ctx: WorkloadContext, outcomes: list[Outcome], skipped: dict[str, list[str]]) -> InfeasibleError:
     if not outcomes:
         reasons = "; ".join(f"{', '.join(ids)}: {why}" for why, ids in skipped.items())
         return InfeasibleError(
-            f"workload '{workload.name}': no catalog platform is a candidate ({reasons})",
-            spec.where("workloads", index, "target"),
+            f"workload '{ctx.workload.name}': no catalog platform is a candidate ({reasons})",
+            ctx.where("target"),
             "name a platform in the workload, or allow more cooling methods under 'site'",
         )
-    if workload.workload_type == "inference":
-        return unmet_inference(spec, index, workload, outcomes)
-    closest = [o.closest for o in outcomes if isinstance(o.closest, TrainingEstimate)]
-    text = _unmet_training(workload, workload.target["time_to_train"], closest, [o.platform for o in outcomes])
-    return InfeasibleError(text, spec.where("workloads", index, "target", "time_to_train"))
+    if ctx.workload.workload_type == "inference":
+        return unmet_inference(ctx, outcomes)
+    return unmet_training(ctx, outcomes)
 
 
-def _unmet_training(
-    workload: WorkloadPlan, target_s: float, closest: list[TrainingEstimate], platforms: list[Platform]
-) -> str:
-    days = target_s / 86400
-    text = f"workload '{workload.name}': no platform trains it in {days:g} days within the site's limits"
-    # Beyond refarch's cap, more systems mostly idle: a larger batch lets them share each step.
-    relax = "time_to_train, or raise global_batch_seqs so that more systems can share each step"
-    if closest:
-        best = min(closest, key=lambda e: e.time_to_train_s or math.inf)
-        best_days = (best.time_to_train_s or math.inf) / 86400
-        text += (
-            f"; nearest: {best.systems:,} x {best.platform} ({largest_text(best.systems)}) needs {best_days:,.1f} "
-            f"days; {remedy_text(best.systems, relax)}"
-        )
-    else:
-        text += f"; the model fits on none of {', '.join(p.system_id for p in platforms)} within the limits"
-    return text
-
-
-def scale_out(spec: Spec, catalog: Catalog, platform: Platform) -> ScaleOut:
-    """The spec's oversubscription and the scalable unit of the compute fabric `platform` would get."""
-    units = scalable_unit_systems(spec, catalog, catalog.get(platform.system_id, System))
-    return ScaleOut(spec.network.oversubscription, units)
-
-
-def fixed_estimate(
-    spec: Spec,
-    catalog: Catalog,
-    index: int,
-    workload: WorkloadPlan,
-    platform: Platform,
-    systems: int,
-    calibration: Calibration,
-) -> tuple[tuple[PerformanceEstimate | InferencePerformanceEstimate, list[Assumption]] | None, str | None]:
-    """A fixed-size workload's estimate and its assumptions, or why there is none (a warning)."""
+def fixed_estimate(ctx: WorkloadContext, platform: Platform, systems: int) -> Estimate | NoEstimate:
+    """A fixed-size workload's estimate on `systems` x `platform`, or why there is none (a plan warning)."""
     try:
-        estimate: Estimate
-        if workload.workload_type == "inference":
-            estimate = fixed_serving(spec, index, workload, platform, systems)
-        else:
-            estimate = estimate_training(
-                workload, platform, systems, calibration, scale_out(spec, catalog, platform), spec.site.pue
-            )
+        return ctx.estimate_at(platform, systems)
     except RefarchError as exc:
-        return None, _no_estimate(spec, index, workload, exc)
-    return (record_of(estimate, {}), list(estimate.assumptions)), None
+        return _no_estimate(ctx, exc)
 
 
-def _no_estimate(spec: Spec, index: int, workload: WorkloadPlan, exc: RefarchError) -> str:
+def _no_estimate(ctx: WorkloadContext, exc: RefarchError) -> NoEstimate:
     """Why a fixed-size workload has no estimate (a plan warning), at the spec field to change: the one the model
     blames, else the size. The path is inside the spec, not a file name, so that plan.json does not depend on where
     the spec was read from."""
-    given = spec.workloads[index]
-    field = exc.field or (("systems",) if given.systems is not None else ("accelerators",))
-    path = exc.location.path if exc.location is not None else spec.where("workloads", index, *field).path
-    named = f"'{workload.name}'" in exc.message
-    message = exc.message if named else f"workload '{workload.name}': {exc.message}"
+    field = exc.field or (("systems",) if ctx.given.systems is not None else ("accelerators",))
+    path = exc.location.path if exc.location is not None else ctx.where(*field).path
+    name = ctx.workload.name
+    message = exc.message if f"'{name}'" in exc.message else f"workload '{name}': {exc.message}"
     hint = f"; hint: {exc.hint}" if exc.hint else ""
-    return f"no performance estimate (spec at '{path}'): {message}{hint}"
+    return NoEstimate(f"no performance estimate (spec at '{path}'): {message}{hint}")

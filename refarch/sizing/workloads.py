@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import LlmModel
 from refarch.inputs.spec import Spec, WorkloadSpec
 from refarch.sizing.model_checks import check_model, check_request
 from refarch.types import Assumption, ModelShape, WorkloadPlan
 
-__all__ = ["resolve_workloads"]
+__all__ = ["ResolvedWorkloads", "resolve_workloads"]
 
 _SHAPE_FIELDS = ("params", "layers", "hidden", "heads", "kv_heads", "ffn_hidden", "vocab", "seq_len")
 
 
-def resolve_workloads(spec: Spec, catalog: Catalog) -> tuple[list[WorkloadPlan], list[Assumption]]:
+@dataclass(frozen=True)
+class ResolvedWorkloads:
+    """Every workload of a spec as planned, in the spec's order, and the defaults resolving them relied on."""
+
+    workloads: list[WorkloadPlan]
+    assumptions: list[Assumption]
+
+
+def resolve_workloads(spec: Spec, catalog: Catalog) -> ResolvedWorkloads:
     """Every workload with its model shape resolved.
 
     Raises:
@@ -28,7 +38,7 @@ def resolve_workloads(spec: Spec, catalog: Catalog) -> tuple[list[WorkloadPlan],
         check_model(spec, index, shape)
         check_request(spec, index, shape)
         plans.append(_workload_plan(workload, shape, assumptions))
-    return plans, assumptions
+    return ResolvedWorkloads(plans, assumptions)
 
 
 def _shape(spec: Spec, catalog: Catalog, workload: WorkloadSpec, index: int, notes: list[Assumption]) -> ModelShape:

@@ -1,4 +1,5 @@
-"""LLM inference on GPUs and wafers: what one serving configuration delivers, and the replicas a target needs.
+"""LLM inference on GPUs and wafers: what one serving configuration of replicas delivers, and the replicas a
+target needs.
 
 Memory (weights, KV cache, layout) is in `inference_memory`, step times in `inference_timing`, the wafer anchor fit
 in `inference_fit`. The reference has no GPU inference measurements and no wafer throughput under concurrency:
@@ -40,7 +41,7 @@ from refarch.types import Assumption, Confidence
 
 __all__ = [
     "GPU_BAND_PCT",
-    "InferenceEstimate",
+    "ReplicaEstimate",
     "InferenceRequest",
     "ReplicaSizing",
     "inference_estimate",
@@ -65,8 +66,10 @@ _NOTES = {
 
 
 @dataclass(frozen=True)
-class InferenceEstimate:
-    """A serving configuration and what it delivers; bytes are per accelerator unless named per stream.
+class ReplicaEstimate:
+    """A serving configuration (replicas, each of `tp` GPUs or `pipeline` wafers) and what it delivers; bytes are per
+    accelerator unless named per stream. `refarch.perf.inference.serving` turns it into the inference record of a
+    workload on whole systems.
 
     `pipeline` is the wafers one replica's layers span (1 on GPUs); `tp` is 1 on wafers. `per_stream_tokens_per_s`
     is the decode speed a stream sees; `aggregate_tokens_per_s` also charges the time replicas spend on prefill.
@@ -105,7 +108,7 @@ class ReplicaSizing:
     accelerators: int | None
     systems: int | None
     reason: str
-    estimate: InferenceEstimate | None = None
+    estimate: ReplicaEstimate | None = None
 
 
 def _record(
@@ -116,13 +119,13 @@ def _record(
     band: float,
     calibrated_on: str,
     notes: tuple[Assumption, ...],
-) -> InferenceEstimate:
+) -> ReplicaEstimate:
     step, prefill = timing.decode_step_s, timing.prefill_s
     total = req.concurrency or lay.streams * lay.replicas
     # Each batch decodes its outputs, then prefills the next prompts (no chunked-prefill overlap credited).
     per_replica = lay.streams * req.output / (req.output * step + lay.streams * prefill)
     aggregate = min(per_replica * min(lay.replicas, total / lay.streams), timing.roof_tokens_per_s * lay.replicas)
-    return InferenceEstimate(
+    return ReplicaEstimate(
         platform.system_id,
         req.precision,
         lay.tp,
@@ -157,7 +160,7 @@ def inference_estimate(
     efficiency: GpuInferenceEfficiency | None = None,
     wafer_calibration: WaferInferenceCalibration | None = None,
     alternatives: Sequence[Platform] = (),
-) -> InferenceEstimate:
+) -> ReplicaEstimate:
     """Serve `request` on `platform`: replicas from `replicas`, else `accelerators` // replica size, else 1.
 
     GPU: with `tp` unset, the smallest tp that fits is used, or, given `accelerators` only, the tp with the best
@@ -257,7 +260,7 @@ def required_replicas(
     `request.concurrency` is the total streams to serve; None lets each replica hold as many as its memory allows.
     A target of 0 tokens/s asks for the fewest replicas that hold the streams.
     """
-    best: InferenceEstimate | None = None
+    best: ReplicaEstimate | None = None
     why = "nothing fits"
     for option in [None] if platform.wafer else ([tp] if tp else tp_options(request.shape, platform)):
         try:  # one stream on one replica: does the layout fit at all, and how long is one prompt's prefill?
@@ -281,10 +284,10 @@ def required_replicas(
     return ReplicaSizing(best.replicas, best.accelerators, systems, "meets the target", best)
 
 
-def _size(req: InferenceRequest, platform: Platform, tp: int | None, target: float) -> InferenceEstimate | str:
+def _size(req: InferenceRequest, platform: Platform, tp: int | None, target: float) -> ReplicaEstimate | str:
     """The fewest replicas at `tp` reaching `target` tokens/s (fixed total streams, or each replica full)."""
 
-    def run(replicas: int) -> InferenceEstimate | None:
+    def run(replicas: int) -> ReplicaEstimate | None:
         try:
             return inference_estimate(req, platform, replicas=replicas, tp=tp)
         except InfeasibleError:

@@ -11,112 +11,84 @@ import math
 from dataclasses import dataclass, replace
 
 from refarch.errors import InfeasibleError, NotSupportedError
-from refarch.perf.inference.estimate import InferenceEstimate, InferenceRequest, inference_estimate, required_replicas
+from refarch.perf.inference.estimate import InferenceRequest, ReplicaEstimate, inference_estimate, required_replicas
 from refarch.perf.inference.memory import tp_options, wafers_for_weights
 from refarch.perf.platform import Platform, limit_text
-from refarch.types import Assumption
+from refarch.perf.records import InferenceEstimate, InferenceResult, Outcome
+from refarch.types import Band, InferenceTarget, Parallelism, WorkloadPlan
 
-__all__ = ["ServingEstimate", "ServingTarget", "fastest_first_token", "fewest_serving_systems", "serve_at_size"]
-
-
-@dataclass(frozen=True)
-class ServingTarget:
-    """What an inference workload must achieve: aggregate output tokens/s (0: only hold the streams), TTFT."""
-
-    output_tokens_per_s: float
-    ttft_s: float | None = None
+__all__ = ["ServingSetup", "fastest_first_token", "fewest_serving_systems", "serve_at_size"]
 
 
 @dataclass(frozen=True)
-class ServingEstimate:
-    """One inference workload on `systems` x `platform`: the replicas it runs and what they deliver."""
+class ServingSetup:
+    """An inference workload on one platform and the requests it serves: what its estimate depends on besides the
+    system count (with the tensor-parallel degree the spec fixes and the target it is sized for)."""
 
-    workload: str
-    platform: str
-    systems: int
-    accelerators: int
-    concurrency: int | None
-    serving: InferenceEstimate
-    wafer: bool = False
+    workload: WorkloadPlan
+    request: InferenceRequest
+    platform: Platform
 
     @property
-    def replica(self) -> str:
-        """One replica in words: its tensor-parallel GPUs or its pipelined wafers."""
-        return f"{self.serving.pipeline} wafer(s)" if self.wafer else f"tp {self.serving.tp}"
+    def tp(self) -> int | None:
+        """The spec's tensor-parallel degree; a wafer replica spans the wafers its weights need instead."""
+        return self.workload.parallelism.tp
 
     @property
-    def band(self) -> float:
-        """Half-width of the band as a fraction of the tokens/s."""
-        return self.serving.band_pct / 100
-
-    @property
-    def confidence(self) -> dict[str, float]:
-        """Low/high band of aggregate output tokens/s."""
-        tokens = self.serving.aggregate_tokens_per_s
-        return {"low": tokens * (1 - self.band), "high": tokens * (1 + self.band)}
-
-    @property
-    def parallelism(self) -> dict[str, int]:
-        """tp GPUs per replica, pp wafers per replica (pipelined layers), dp replicas; no context parallelism."""
-        return {"tp": self.serving.tp, "pp": self.serving.pipeline, "dp": self.serving.replicas, "cp": 1}
-
-    @property
-    def assumptions(self) -> tuple[Assumption, ...]:
-        """What the inference model assumed."""
-        return self.serving.assumptions
-
-    @property
-    def calibrated_on(self) -> str:
-        """What the estimate rests on."""
-        return self.serving.calibrated_on
-
-    def as_dict(self) -> dict[str, object]:
-        """The record as JSON-ready values (what `estimate --json` prints)."""
-        s = self.serving
-        return {
-            "kind": "inference",
-            "workload": self.workload,
-            "platform": self.platform,
-            "systems": self.systems,
-            "accelerators": self.accelerators,
-            "replicas": s.replicas,
-            "tp": s.tp,
-            "parallelism": self.parallelism,
-            "streams_per_replica": s.streams_per_replica,
-            "concurrency": self.concurrency,
-            "max_concurrency": s.max_concurrency,
-            "prompt_tokens": s.prompt_tokens,
-            "output_tokens": s.output_tokens,
-            "output_tokens_per_second": s.aggregate_tokens_per_s,
-            "output_tokens_per_second_per_stream": s.per_stream_tokens_per_s,
-            "ttft_s": s.ttft_s,
-            "decode_step_s": s.decode_step_s,
-            "decode_bound": s.bound,
-            "memory_per_accelerator_gb": (s.weight_bytes + s.kv_bytes) / 1e9,
-            "weights_gb_per_accelerator": s.weight_bytes / 1e9,
-            "kv_cache_gb_per_accelerator": s.kv_bytes / 1e9,
-            "usable_memory_gb_per_accelerator": s.usable_bytes / 1e9,
-            "confidence": self.confidence,
-            "band": self.band,
-            "calibrated_on": self.calibrated_on,
-        }
+    def target(self) -> InferenceTarget:
+        """The workload's target; without one, nothing beyond holding the streams."""
+        target = self.workload.target
+        return target if isinstance(target, InferenceTarget) else InferenceTarget()
 
 
-def _wrap(
-    name: str, request: InferenceRequest, platform: Platform, systems: int, est: InferenceEstimate
-) -> ServingEstimate:
-    accelerators = systems * platform.accelerators_per_system
-    return ServingEstimate(name, platform.system_id, systems, accelerators, request.concurrency, est, platform.wafer)
+def _result(setup: ServingSetup, request: InferenceRequest, systems: int, est: ReplicaEstimate) -> InferenceResult:
+    """`est` on `systems` whole systems, as the workload's inference record with its band."""
+    platform, target = setup.platform, setup.target
+    band = Band.around(est.aggregate_tokens_per_s, est.band_pct / 100)
+    record = InferenceEstimate(
+        workload=setup.workload.name,
+        platform=platform.system_id,
+        systems=systems,
+        accelerators=systems * platform.accelerators_per_system,
+        replicas=est.replicas,
+        parallelism=Parallelism(tp=est.tp, pp=est.pipeline, dp=est.replicas, cp=1),
+        streams_per_replica=est.streams_per_replica,
+        concurrency=request.concurrency,
+        max_concurrency=est.max_concurrency,
+        prompt_tokens=est.prompt_tokens,
+        output_tokens=est.output_tokens,
+        output_tokens_per_second=est.aggregate_tokens_per_s,
+        output_tokens_per_second_per_stream=est.per_stream_tokens_per_s,
+        ttft_s=est.ttft_s,
+        decode_step_s=est.decode_step_s,
+        decode_bound=est.bound,
+        memory_per_accelerator_gb=(est.weight_bytes + est.kv_bytes) / 1e9,
+        weights_gb_per_accelerator=est.weight_bytes / 1e9,
+        kv_cache_gb_per_accelerator=est.kv_bytes / 1e9,
+        usable_memory_gb_per_accelerator=est.usable_bytes / 1e9,
+        confidence=est.confidence,
+        confidence_low=band.low,
+        confidence_high=band.high,
+        calibrated_on=est.calibrated_on,
+        target_output_tokens_per_second=target.output_tokens_per_second,
+        target_ttft_s=target.ttft_p99,
+    )
+    return InferenceResult(record, band, est.assumptions, platform.wafer)
 
 
-def serve_at_size(
-    name: str, request: InferenceRequest, platform: Platform, systems: int, tp: int | None = None
-) -> ServingEstimate:
-    """Serve `request` on `systems` x `platform` with the replica layout that gives the most output tokens/s.
+def serve_at_size(setup: ServingSetup, systems: int) -> InferenceResult:
+    """Serve the setup's requests on `systems` x its platform with the replica layout that gives the most output
+    tokens/s (the spec's tp, if it fixes one).
 
     Raises:
+        NotSupportedError: a tensor-parallel degree fixed for a wafer platform.
         InfeasibleError: the model (with its streams) fits no replica the systems can form; names the size needed.
     """
+    return _serve(setup, systems, setup.tp)
+
+
+def _serve(setup: ServingSetup, systems: int, tp: int | None) -> InferenceResult:
+    request, platform = setup.request, setup.platform
     accelerators = systems * platform.accelerators_per_system
     if platform.wafer and tp not in (None, 1):
         raise NotSupportedError(
@@ -127,7 +99,7 @@ def serve_at_size(
         )
     if not platform.wafer:
         est = inference_estimate(request, platform, accelerators=accelerators, tp=tp)
-        return _wrap(name, request, platform, systems, est)
+        return _result(setup, request, systems, est)
     # Fewer replicas hold more streams each, and a replica's pipeline grows with its KV cache: try every count up to
     # one stream per replica (without a concurrency, each replica fills its SRAM, so the most replicas are best).
     most = accelerators // wafers_for_weights(request.shape, platform, request.precision)
@@ -143,48 +115,40 @@ def serve_at_size(
             hint=f"at least {math.ceil(needed / platform.accelerators_per_system)} x {platform.system_id}",
         )
     best = max(fitting, key=lambda e: (e.aggregate_tokens_per_s, -e.accelerators))
-    return _wrap(name, request, platform, systems, best)
+    return _result(setup, request, systems, best)
 
 
-def fewest_serving_systems(
-    name: str,
-    request: InferenceRequest,
-    platform: Platform,
-    target: ServingTarget,
-    upper: int,
-    tp: int | None = None,
-) -> tuple[ServingEstimate | None, ServingEstimate | None, str]:
-    """(fewest systems up to `upper` meeting `target` or None, the best estimate at `upper` or None, why not).
+def fewest_serving_systems(setup: ServingSetup, upper: int) -> Outcome:
+    """The fewest systems up to `upper` meeting the workload's target (`meeting`), else the best estimate at `upper`
+    (`closest`, None when nothing fits there) and why no size meets it (`reason`).
 
     Replicas are rounded up to whole systems, so the estimate at the fewest systems may leave accelerators spare.
     A fixed `tp` shapes GPU replicas only: a wafer replica spans the wafers its weights need.
     """
-    tp = None if platform.wafer else tp
-    sizing = required_replicas(request, platform, target.output_tokens_per_s, target.ttft_s, tp)
+    request, platform, target = setup.request, setup.platform, setup.target
+    tp = None if platform.wafer else setup.tp
+    goal = target.output_tokens_per_second or 0.0  # only concurrency or TTFT given: hold the streams
+    sizing = required_replicas(request, platform, goal, target.ttft_p99, tp)
     if sizing.estimate is not None and sizing.systems is not None and sizing.systems <= upper:
-        return _wrap(name, request, platform, sizing.systems, sizing.estimate), None, ""
+        return Outcome(platform, _result(setup, request, sizing.systems, sizing.estimate), None)
     reason = sizing.reason
     if sizing.systems is not None:
         reason = f"needs {sizing.systems:,} x {platform.system_id}; {limit_text(upper)}"
     try:
-        closest = serve_at_size(name, request, platform, upper, tp) if upper >= 1 else None
+        closest = _serve(setup, upper, tp) if upper >= 1 else None
     except InfeasibleError:
         closest = None
-    return None, closest, reason
+    return Outcome(platform, None, closest, reason)
 
 
-def fastest_first_token(name: str, request: InferenceRequest, platform: Platform) -> ServingEstimate | None:
+def fastest_first_token(setup: ServingSetup) -> InferenceResult | None:
     """One idle replica at the widest tensor parallelism (wafers: the weights' wafers), or None if nothing fits."""
+    platform = setup.platform
+    request = replace(setup.request, concurrency=1)
     options = tp_options(request.shape, platform)
     widest = None if platform.wafer or not options else max(options)
     try:
-        est = inference_estimate(replace(request, concurrency=1), platform, replicas=1, tp=widest)
+        est = inference_estimate(request, platform, replicas=1, tp=widest)
     except InfeasibleError:
         return None
-    return _wrap(
-        name,
-        replace(request, concurrency=1),
-        platform,
-        math.ceil(est.accelerators / platform.accelerators_per_system),
-        est,
-    )
+    return _result(setup, request, math.ceil(est.accelerators / platform.accelerators_per_system), est)

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from refarch.catalog.loader import Catalog
-from refarch.catalog.models import System
+from refarch.catalog.models import Server, System
 from refarch.errors import InfeasibleError
 from refarch.perf.platform import Platform
 from refarch.perf.transformer import ACTIVATION_BYTES_PER_HIDDEN, model_flops_per_token
@@ -80,9 +80,10 @@ class WaferTrainingEstimate:
 
 
 def memoryx_nodes(catalog: Catalog, system_id: str, systems: int) -> int:
-    """MemoryX nodes the catalog's support ratio gives `systems` x `system_id` (0 if it names none)."""
+    """MemoryX nodes (support servers of role `memoryx`) the catalog's support ratio gives `systems` x `system_id`
+    (0 if it names none)."""
     for role in catalog.get(system_id, System).support:
-        if role.server == "cs-memoryx-node":
+        if catalog.get(role.server, Server).role == "memoryx":
             return max(role.minimum, math.ceil(role.per_system * systems))
     return 0
 
@@ -173,7 +174,9 @@ def _assumptions(platform: Platform, systems: int, cal: WaferCalibration, node_g
             id="wafer-calibration", text=f"{fitted}.", confidence="derived", source=f"refarch/perf/data/{DEFAULT_DATA}"
         )
     ]
-    keys = [k for k in _NOTES if (k != "scaling" or systems > 1) and (k != "cs3" or platform.accelerator_id != "wse-2")]
+    # The CS-3 note is for the wafer the fit extrapolates to (the fit measured CS-2 runs only).
+    measured = cal.covers(platform.accelerator_id)
+    keys = [k for k in _NOTES if (k != "scaling" or systems > 1) and (k != "cs3" or not measured)]
     memoryx = f"{node_gb:g} GB of DRAM per MemoryX node (not published); weights and Adam states take 16 B/param"
     texts = [(f"wafer-{k}", _NOTES[k]) for k in keys] + [("wafer-memoryx", memoryx)]
     notes += [Assumption(id=i, text=f"{t}.", confidence="estimate", source="refarch estimate") for i, t in texts]
