@@ -10,7 +10,7 @@ import pytest
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import System
 from refarch.errors import InfeasibleError
-from refarch.inputs.presets import rack_power_limit
+from refarch.inputs.site import resolve_site
 from refarch.inputs.spec import load_spec
 from refarch.perf.calibration.file import default_calibration
 from refarch.perf.platform import MAX_SYSTEMS, platform_from_catalog
@@ -65,7 +65,7 @@ def test_site_limits_take_the_rack_power_the_cooling_implies_when_unset(
 ) -> None:
     spec = load_spec(write_spec(MINIMAL_SPEC.replace("  rack_power_limit: 40 kW\n", "  cooling: [air]\n")))
     limits = site_limits(spec, catalog, {})
-    assert limits.rack_power_w == rack_power_limit(spec)[0] > 0
+    assert limits.rack_power_w == resolve_site(spec).rack_power_limit_w > 0
     _, racks, _ = site_cost(platform_from_catalog(catalog, "dgx-h100"), 12, limits)
     per_rack = int(limits.rack_power_w // platform_from_catalog(catalog, "dgx-h100").system_power_w)
     assert racks == -(-12 // per_rack)  # packed by power as the plan packs them, not by height alone

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import System
-from refarch.inputs.presets import rack_power_limit
+from refarch.inputs.site import resolve_site
 from refarch.inputs.spec import Spec
 from refarch.perf.platform import platform_from_catalog
 from refarch.sizing.platform_choice import DesignCost, Estimate, SiteLimits, candidate
@@ -20,8 +20,9 @@ __all__ = ["design_problems", "hosting_problems", "site_problems", "size_problem
 
 def hosting_problems(spec: Spec, system: System) -> list[str]:
     """Why the site's cooling methods or rack power limit cannot take one `system` (empty when they can)."""
+    site = resolve_site(spec)
     problems = []
-    methods = list(spec.site.cooling)
+    methods = list(site.cooling)
     allowed = ", ".join(methods)
     if system.requires_liquid and "liquid" not in methods:
         problems.append(f"needs liquid cooling; the site allows {allowed}")
@@ -29,9 +30,10 @@ def hosting_problems(spec: Spec, system: System) -> list[str]:
         problems.append(f"is cooled by {', '.join(system.cooling)}; the site allows {allowed}")
     # Without a stated limit the plan packs racks to the densest allowed cooling method's practical limit, so a
     # platform is judged against the same figure here.
-    limit, derived = rack_power_limit(spec)
+    limit = site.rack_power_limit_w
     if system.max_power_w > limit:
         draw = system.max_power_w / 1e3
+        derived = site.rack_power_limit_derived
         source = ", which the site's cooling implies when site.rack_power_limit is unset" if derived else ""
         problems.append(f"one system draws {draw:,.1f} kW, over the {limit / 1e3:,.1f} kW rack limit{source}")
     return problems

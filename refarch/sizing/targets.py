@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import System
 from refarch.errors import InfeasibleError, NotSupportedError, RefarchError
-from refarch.inputs.presets import rack_power_limit
+from refarch.inputs.site import resolve_site
 from refarch.inputs.spec import Spec
 from refarch.perf.calibration.file import Calibration
 from refarch.perf.inference.serving import ServingEstimate
@@ -153,7 +153,7 @@ def _site(spec: Spec) -> SiteLimits:
         racks=spec.site.max_racks,
         budget_usd=spec.budget,
         pue=spec.site.pue,
-        rack_power_w=rack_power_limit(spec)[0],
+        rack_power_w=resolve_site(spec).rack_power_limit_w,
         rack_height_u=spec.site.rack_height,
     )
 
