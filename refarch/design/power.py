@@ -1,4 +1,7 @@
-"""Electrical design: circuits per rack from the feed, feed-loss behaviour per system, site total vs budget."""
+"""Electrical design: circuits per rack from the feed, the rack PDU, feed-loss behaviour per system.
+
+The site's power budget is checked with its other limits, in `refarch.sizing.site_limits`.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,11 @@ import math
 
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import Pdu, System
-from refarch.errors import CatalogError, InfeasibleError
-from refarch.inputs.site import ResolvedFeed, ResolvedSite
+from refarch.errors import CatalogError
+from refarch.inputs.site import ResolvedFeed
 from refarch.plan import FeedLossCheck
 
-__all__ = ["check_power_budget", "choose_pdu", "circuits_for", "feed_loss_check", "usable_w_per_circuit"]
+__all__ = ["choose_pdu", "circuits_for", "feed_loss_check", "usable_w_per_circuit"]
 
 
 def usable_w_per_circuit(feed: ResolvedFeed) -> float:
@@ -72,15 +75,3 @@ def feed_loss_check(system: System, count: int) -> FeedLossCheck:
         max_power_w=system.max_power_w,
         status="full" if capacity >= system.max_power_w else "degraded",
     )
-
-
-def check_power_budget(site: ResolvedSite, facility_w: float) -> None:
-    """Raise when the facility power exceeds the site's budget, saying by how much."""
-    budget = site.power_budget_w
-    if budget is not None and facility_w > budget:
-        raise InfeasibleError(
-            f"the design needs {facility_w / 1e6:.3f} MW at the facility (PUE {site.pue:g}); "
-            f"site power budget is {budget / 1e6:.3f} MW (over by {(facility_w - budget) / 1e6:.3f} MW)",
-            site.where.power_budget,
-            "raise site.power_budget, lower site.pue, or reduce the system count",
-        )

@@ -22,18 +22,18 @@ from refarch.design.context import DesignContext, design_context
 from refarch.design.cooling import RackCooling, cooling_plan
 from refarch.design.networks.fabric_record import fabric_plan
 from refarch.design.networks.layout import design_host_fabrics, design_network_racks
-from refarch.design.power import check_power_budget, choose_pdu, feed_loss_check, usable_w_per_circuit
+from refarch.design.power import choose_pdu, feed_loss_check, usable_w_per_circuit
 from refarch.design.rack_plans import rack_plans
 from refarch.design.racks import MountedItem, RackLayout, choose_rack, layout_racks
-from refarch.errors import InfeasibleError
 from refarch.inputs.defaults import default_assumptions
 from refarch.inputs.presets import AISLE_M, RACKS_PER_ROW, preset_assumptions, racks_per_row
-from refarch.inputs.site import ResolvedSite, resolve_site
+from refarch.inputs.site import ResolvedSite
 from refarch.inputs.spec import Spec
 from refarch.plan import REFARCH_VERSION, FabricPlan, Plan, PlanMetadata, PowerPlan, RackPlan, SitePlan, Summary
+from refarch.sizing.site_limits import SiteUse, check_site_limits
 from refarch.sizing.stage import Sizing, systems_per_platform
 
-__all__ = ["check_site_limits", "design", "solve"]
+__all__ = ["design", "site_use", "solve"]
 
 HOURS_PER_YEAR = 8760
 
@@ -47,23 +47,13 @@ def solve(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
     """
     context = design_context(spec, catalog, sizing.systems.values())
     plan = _design(spec, context, sizing)
-    _check_site_limits(context.site, plan)
+    check_site_limits(context.site, site_use(plan))
     return plan
 
 
-def check_site_limits(spec: Spec, plan: Plan) -> None:
-    """Raise when `plan` needs more racks, facility power or money than the site allows.
-
-    Raises:
-        InfeasibleError: the first limit exceeded, by how much.
-    """
-    _check_site_limits(resolve_site(spec), plan)
-
-
-def _check_site_limits(site: ResolvedSite, plan: Plan) -> None:
-    _check_max_racks(site, len(plan.racks))
-    check_power_budget(site, plan.power.facility_power_kw * 1000)
-    _check_budget(site, plan.summary.capex_usd)
+def site_use(plan: Plan) -> SiteUse:
+    """What `plan` takes of the site: facility power, racks (network racks included) and capital cost."""
+    return SiteUse(plan.power.facility_power_kw * 1000, len(plan.racks), plan.summary.capex_usd)
 
 
 def design(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
@@ -190,27 +180,6 @@ def _quantities(
     quantities.append(("rack", layout.rack.id, len(cabinets)))
     quantities.append(("power", pdu_id, sum(r.circuits for r in cabinets)))
     return quantities
-
-
-def _check_max_racks(site: ResolvedSite, racks: int) -> None:
-    limit = site.max_racks
-    if limit is not None and racks > limit:
-        raise InfeasibleError(
-            f"the design needs {racks} racks (network racks included); the site allows {limit} "
-            f"(short by {racks - limit})",
-            site.where.max_racks,
-            "raise site.max_racks or site.rack_power_limit, or reduce the system count",
-        )
-
-
-def _check_budget(site: ResolvedSite, capex: float) -> None:
-    budget = site.budget_usd
-    if budget is not None and capex > budget:
-        raise InfeasibleError(
-            f"the design costs ${capex:,.0f}; the budget is ${budget:,.0f} (over by ${capex - budget:,.0f})",
-            site.where.budget,
-            "raise the budget or reduce the system count; prices marked 'estimate' can be overridden with --catalog",
-        )
 
 
 def _summary(

@@ -144,7 +144,7 @@ def compute_cost(spec: Spec, catalog: Catalog, systems: dict[str, int]) -> tuple
 
 def _cost(site: SiteLimits, catalog: Catalog, systems: dict[str, int]) -> tuple[float, int, float]:
     costs = [site_cost(platform_from_catalog(catalog, system_id), n, site) for system_id, n in sorted(systems.items())]
-    return sum(c[0] for c in costs), sum(c[1] for c in costs), sum(c[2] for c in costs)
+    return sum(c.facility_power_w for c in costs), sum(c.racks for c in costs), sum(c.capex_usd for c in costs)
 
 
 def _site(spec: Spec) -> SiteLimits:
