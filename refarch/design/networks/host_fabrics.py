@@ -14,7 +14,7 @@ from refarch.catalog.loader import Catalog
 from refarch.catalog.models import Server, Switch, System
 from refarch.design.context import DesignContext
 from refarch.design.racks import MountedItem
-from refarch.errors import InfeasibleError, Location
+from refarch.errors import CatalogError, InfeasibleError, Location
 from refarch.plan import NetworkPlan
 from refarch.sizing.network_choice import (
     breakout,
@@ -34,11 +34,14 @@ __all__ = [
     "build_fabric",
     "compute_fabrics",
     "storage_fabric",
+    "storage_switch",
 ]
 
 # fabric.md: storage ports 1:1, compute-node side "about 4:3".
 STORAGE_OVERSUBSCRIPTION = 4 / 3
-_STORAGE_SWITCH = {"infiniband": "qm9700", "ethernet": "sn5600"}
+# The storage fabric's switch by catalog role: one made for storage, else the compute fabrics' kind (reference pods
+# build storage on the compute switch family), else any general-purpose switch.
+_STORAGE_ROLES = ("storage", "compute", "any")
 
 
 @dataclass(frozen=True)
@@ -261,18 +264,42 @@ def storage_fabric(
     technology: FabricTechnology = "infiniband" if context.network.chosen.compute == "infiniband" else "ethernet"
     if technology not in nics[0].technology:
         technology = "ethernet"
-    switch = catalog.get(_STORAGE_SWITCH[technology], Switch)
+    speed = min(n.port_speed_gbps for n in nics)
+    switch = storage_switch(catalog, technology, speed)
     manager_item = _manager_pair(catalog, "storage") if technology == "infiniband" else None
     endpoints = [Endpoint(n, links) for i in nodes for n in i.names]
     if manager_item:
         endpoints += _manager_endpoints(catalog, manager_item, links)
     request = FabricRequest(
         name="storage", purpose="storage (compute-node side)", technology=technology, switch=switch,
-        endpoints=tuple(endpoints), endpoint_speed_gbps=min(n.port_speed_gbps for n in nics),
+        endpoints=tuple(endpoints), endpoint_speed_gbps=speed,
         rail_optimized=True, rails=links, oversubscription=STORAGE_OVERSUBSCRIPTION, manager=_server(manager_item),
         where=context.network.asked.where,
     )  # fmt: skip
     return build_fabric(request), manager_item, [_storage_note(switch, links)]
+
+
+def storage_switch(catalog: Catalog, technology: FabricTechnology, nic_speed_gbps: int) -> Switch:
+    """The storage fabric's switch, by catalog role: of the switches of `technology` with role 'storage' (else
+    'compute', else 'any'), the slowest whose ports carry the storage NICs' rate (a storage leaf gains nothing from
+    faster ports), else the fastest; ties by id.
+
+    Raises:
+        CatalogError: the catalog has no switch of `technology` in any of those roles.
+    """
+    switches = [s for s in catalog.of_kind("switch") if isinstance(s, Switch) and s.technology == technology]
+    for role in _STORAGE_ROLES:
+        of_role = [s for s in switches if s.role == role]
+        carrying = [s for s in of_role if s.port_speed_gbps >= nic_speed_gbps]
+        if carrying:
+            return min(carrying, key=lambda s: (s.port_speed_gbps, s.id))
+        if of_role:
+            return min(of_role, key=lambda s: (-s.port_speed_gbps, s.id))
+    raise CatalogError(
+        f"the catalog has no {technology} switch for the storage fabric (role {', '.join(_STORAGE_ROLES)})",
+        None,
+        "add one with --catalog",
+    )
 
 
 def _storage_note(switch: Switch, links: int) -> Assumption:
