@@ -48,7 +48,11 @@ def test_each_limit_allows_what_its_own_cost_does_and_the_search_takes_the_least
     platform = platform_from_catalog(catalog, "dgx-h100")
     allowed = system_allowances(platform, limits)
     assert set(allowed) == {"power", "budget", "racks"} and max_systems(platform, limits) == min(allowed.values())
-    fields: tuple[tuple[LimitName, str], ...] = (("power", "facility_power_w"), ("racks", "racks"), ("budget", "capex_usd"))
+    fields: tuple[tuple[LimitName, str], ...] = (
+        ("power", "facility_power_w"),
+        ("racks", "racks"),
+        ("budget", "capex_usd"),
+    )
     for limit, field in fields:
         bound = {"power": limits.power_w, "racks": limits.racks, "budget": limits.budget_usd}[limit]
         assert bound is not None

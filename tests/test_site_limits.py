@@ -73,9 +73,10 @@ def test_listing_raising_and_boolean_forms_agree(
         check_site_limits(site, use)
     first = next(e for name in ("racks", "power", "budget") for e in listed if e.limit == name)
     assert info.value.message == first.text
-    assert info.value.location == {"racks": _WHERE.max_racks, "power": _WHERE.power_budget, "budget": _WHERE.budget}[
-        first.limit
-    ]
+    assert (
+        info.value.location
+        == {"racks": _WHERE.max_racks, "power": _WHERE.power_budget, "budget": _WHERE.budget}[first.limit]
+    )
 
 
 _OVER = SiteUse(facility_power_w=1_234_567.0, racks=17, capex_usd=2_345_678.0)
