@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import System
-from refarch.design.solve import check_site_limits, design
+from refarch.design.solve import design, site_use
 from refarch.errors import InfeasibleError, RefarchError
+from refarch.inputs.site import resolve_site
 from refarch.inputs.spec import Spec
 from refarch.perf.calibration.file import Calibration
 from refarch.plan import Plan
 from refarch.sizing.platform_choice import Candidate, DesignCost, Designer, Reservation
+from refarch.sizing.site_limits import check_site_limits, within_site_limits
 from refarch.sizing.stage import Sizing, candidate_sizing, size, systems_per_platform
 from refarch.sizing.targets import compute_cost
 from refarch.sizing.workloads import resolve_workloads
@@ -35,18 +37,19 @@ def plan_spec(spec: Spec, catalog: Catalog, calibration: Calibration | None = No
     Raises:
         InfeasibleError: no design fits the site's limits (names the limit and by how much).
     """
+    site = resolve_site(spec)
     designer = candidate_designer(spec, catalog)
     reserved = Reservation()
     plan, sizing = _round(spec, catalog, calibration, reserved, designer)
     for _ in range(MAX_ROUNDS - 1):
-        if not sizing.targets or _within_limits(spec, plan):
+        if not sizing.targets or within_site_limits(site, site_use(plan)):
             break
         needed = reserved.merged(overhead(spec, catalog, plan, sizing))
         if reserved.covers(needed):
             break
         reserved = needed
         plan, sizing = _round(spec, catalog, calibration, reserved, designer)
-    check_site_limits(spec, plan)
+    check_site_limits(site, site_use(plan))
     return plan
 
 
@@ -75,7 +78,8 @@ def _design_cost(spec: Spec, catalog: Catalog, workload: WorkloadPlan, system_id
         plan = design(spec, catalog, sizing)
     except RefarchError as exc:
         return DesignCost(problem=exc.message)
-    return DesignCost(plan.power.facility_power_kw * 1000, len(plan.racks), plan.summary.capex_usd)
+    use = site_use(plan)
+    return DesignCost(use.facility_power_w, use.racks, use.capex_usd)
 
 
 def overhead(spec: Spec, catalog: Catalog, plan: Plan, sizing: Sizing) -> Reservation:
@@ -103,11 +107,3 @@ def _round(
             raise
         note = f". Sizing held back {reserved.words()} for what an earlier design added beyond what sizing counted"
         raise InfeasibleError(exc.message + note, exc.location, exc.hint) from exc
-
-
-def _within_limits(spec: Spec, plan: Plan) -> bool:
-    try:
-        check_site_limits(spec, plan)
-    except InfeasibleError:
-        return False
-    return True

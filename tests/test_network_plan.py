@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from refarch import load_spec, size, solve
-from refarch.catalog.loader import Catalog
+from refarch.catalog.loader import Catalog, load_catalog
 from refarch.catalog.models import System
 from refarch.design.cabling import MediaChooser, part_quantities
+from refarch.design.networks.host_fabrics import storage_switch
 from refarch.plan import Plan
 from refarch.render.cabling_files import cabling_csv, p2p_csv
 from refarch.sizing.network_choice import scalable_unit_systems
+from refarch.types import FabricTechnology
 
 from .conftest import REPO, CliResult
 
@@ -201,3 +203,46 @@ def test_estimates_see_the_scalable_unit_the_plan_builds(
         assert f"{plan.fabrics['compute'].systems_per_su} systems" in notes[f"perf-scale-out-{platform}"]
     else:
         assert f"perf-scale-out-{platform}" not in notes
+
+
+@pytest.mark.parametrize(
+    ("technology", "nic_gbps", "expected"),
+    [("infiniband", 200, "qm9700"), ("ethernet", 200, "sn5600"), ("infiniband", 1600, "q3400")],
+    ids=["infiniband", "ethernet", "nothing-carries-the-rate"],
+)
+def test_the_storage_switch_follows_catalog_roles(
+    catalog: Catalog, technology: FabricTechnology, nic_gbps: int, expected: str
+) -> None:
+    # compute-role switches (no storage-role one in the shipped catalog): the slowest that carries the NICs' rate,
+    # ties by id (SN5600 before SN5610, QM9700 before the unmanaged QM9790); none carries it: the fastest
+    assert storage_switch(catalog, technology, nic_gbps).id == expected
+
+
+STORAGE_LEAF = """\
+entries:
+  - id: {id}
+    kind: switch
+    extends: {parent}
+    name: storage leaf for tests
+    role: storage
+    source: test catalog
+    confidence: estimate
+"""
+
+
+@pytest.mark.parametrize(
+    ("network", "parent", "builtin"),
+    [("", "qm9790", "qm9700"), ("network: {compute: roce}\n", "sn5400", "sn5600")],
+    ids=["infiniband", "roce"],
+)
+def test_a_storage_role_switch_in_the_catalog_builds_the_storage_fabric(
+    catalog: Catalog, tmp_path: Path, network: str, parent: str, builtin: str
+) -> None:
+    spec = _spec(tmp_path, "dgx-h100", 8, network)
+    assert _plan(spec, catalog).fabrics["storage"].switch_model == builtin
+    user = tmp_path / "catalog"
+    user.mkdir()
+    (user / "storage.yaml").write_text(STORAGE_LEAF.format(id="storage-leaf", parent=parent), encoding="utf-8")
+    plan = _plan(spec, load_catalog([user]))
+    assert plan.fabrics["storage"].switch_model == "storage-leaf"
+    assert any(a.id == "storage-fabric" and "storage-leaf" in a.text for a in plan.assumptions)

@@ -10,7 +10,7 @@ import pytest
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import System
 from refarch.errors import InfeasibleError
-from refarch.inputs.presets import rack_power_limit
+from refarch.inputs.site import resolve_site
 from refarch.inputs.spec import load_spec
 from refarch.perf.calibration.file import default_calibration
 from refarch.perf.platform import MAX_SYSTEMS, platform_from_catalog
@@ -18,7 +18,7 @@ from refarch.perf.training.estimate import estimate_training
 from refarch.perf.training.setup import TrainingSetup
 from refarch.plan import TrainingEstimate
 from refarch.sizing.platform_choice import max_systems, site_cost, system_allowances
-from refarch.sizing.site_limits import hosting_problems
+from refarch.sizing.site_limits import LimitName, hosting_problems
 from refarch.sizing.stage import size
 from refarch.sizing.targets import site_limits
 from refarch.sizing.workloads import resolve_workloads
@@ -32,11 +32,11 @@ def test_fixed_workloads_are_subtracted_as_candidates_are_costed(catalog: Catalo
     spec = load_spec(path)
     free = site_limits(spec, catalog, {})
     taken = site_limits(spec, catalog, {"dgx-h100": 4})
-    power, racks, money = site_cost(platform_from_catalog(catalog, "dgx-h100"), 4, free)
-    assert racks == 4  # a 10.2 kW DGX H100 under a 20 kW rack limit: one per rack, not six by height
-    assert free.racks is not None and taken.racks == free.racks - racks
-    assert free.power_w is not None and taken.power_w == free.power_w - power
-    assert free.budget_usd is not None and taken.budget_usd == free.budget_usd - money
+    use = site_cost(platform_from_catalog(catalog, "dgx-h100"), 4, free)
+    assert use.racks == 4  # a 10.2 kW DGX H100 under a 20 kW rack limit: one per rack, not six by height
+    assert free.racks is not None and taken.racks == free.racks - use.racks
+    assert free.power_w is not None and taken.power_w == free.power_w - use.facility_power_w
+    assert free.budget_usd is not None and taken.budget_usd == free.budget_usd - use.capex_usd
 
 
 def test_each_limit_allows_what_its_own_cost_does_and_the_search_takes_the_least(
@@ -49,13 +49,18 @@ def test_each_limit_allows_what_its_own_cost_does_and_the_search_takes_the_least
     platform = platform_from_catalog(catalog, "dgx-h100")
     allowed = system_allowances(platform, limits)
     assert set(allowed) == {"power", "budget", "racks"} and max_systems(platform, limits) == min(allowed.values())
-    for limit, index in (("power", 0), ("racks", 1), ("budget", 2)):
-        bound = (limits.power_w, limits.racks, limits.budget_usd)[index]
+    fields: tuple[tuple[LimitName, str], ...] = (
+        ("power", "facility_power_w"),
+        ("racks", "racks"),
+        ("budget", "capex_usd"),
+    )
+    for limit, field in fields:
+        bound = {"power": limits.power_w, "racks": limits.racks, "budget": limits.budget_usd}[limit]
         assert bound is not None
         assert (
-            site_cost(platform, allowed[limit], limits)[index]
+            getattr(site_cost(platform, allowed[limit], limits), field)
             <= bound
-            < site_cost(platform, allowed[limit] + 1, limits)[index]
+            < getattr(site_cost(platform, allowed[limit] + 1, limits), field)
         )
     unlimited = site_limits(load_spec(REPO / "examples" / "dgx-h100-su.yaml"), catalog, {})
     assert system_allowances(platform, unlimited) == {} and max_systems(platform, unlimited) == MAX_SYSTEMS
@@ -66,8 +71,8 @@ def test_site_limits_take_the_rack_power_the_cooling_implies_when_unset(
 ) -> None:
     spec = load_spec(write_spec(MINIMAL_SPEC.replace("  rack_power_limit: 40 kW\n", "  cooling: [air]\n")))
     limits = site_limits(spec, catalog, {})
-    assert limits.rack_power_w == rack_power_limit(spec)[0] > 0
-    _, racks, _ = site_cost(platform_from_catalog(catalog, "dgx-h100"), 12, limits)
+    assert limits.rack_power_w == resolve_site(spec).rack_power_limit_w > 0
+    racks = site_cost(platform_from_catalog(catalog, "dgx-h100"), 12, limits).racks
     per_rack = int(limits.rack_power_w // platform_from_catalog(catalog, "dgx-h100").system_power_w)
     assert racks == -(-12 // per_rack)  # packed by power as the plan packs them, not by height alone
 

@@ -7,7 +7,13 @@ import pytest
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import System
 from refarch.design.power import circuits_for, feed_loss_check, usable_w_per_circuit
+from refarch.errors import Location
+from refarch.inputs.site import ResolvedFeed, resolve_feed
 from refarch.inputs.spec import Feed
+
+
+def _feed(fields: dict[str, object]) -> ResolvedFeed:
+    return resolve_feed(Feed.model_validate(fields), Location(None, "site.feed"))
 
 
 @pytest.mark.parametrize(
@@ -17,7 +23,7 @@ from refarch.inputs.spec import Feed
     ids=["415V-60A", "415V-32A", "400V-63A", "380V-32A", "208V-60A", "230V-1ph-32A"],
 )  # fmt: skip
 def test_circuit_capacity_matches_reference(voltage: str, phases: int, breaker: str, kva_at_80: float) -> None:
-    feed = Feed.model_validate({"voltage": voltage, "phases": phases, "breaker": breaker})
+    feed = _feed({"voltage": voltage, "phases": phases, "breaker": breaker})
     assert usable_w_per_circuit(feed) / 1000 == pytest.approx(kva_at_80, abs=0.06)
 
 
@@ -27,7 +33,7 @@ def test_circuit_capacity_matches_reference(voltage: str, phases: int, breaker: 
     ids=["N-fits-one", "N-needs-two", "N+1", "2N", "2N-two-each", "2N-nvl72"],
 )
 def test_circuits_follow_redundancy(redundancy: str, load_kw: float, expected: int) -> None:
-    feed = Feed.model_validate({"redundancy": redundancy})
+    feed = _feed({"redundancy": redundancy})
     assert circuits_for(load_kw * 1000, feed) == expected
 
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from refarch.catalog.models import Server, Switch, System
 from refarch.errors import InfeasibleError
 from refarch.inputs.presets import COOLING_PRESETS, LIQUID_LPM_PER_KW, airflow_cfm_per_w
-from refarch.inputs.spec import Spec
+from refarch.inputs.site import ResolvedSite
 from refarch.plan import CoolingPlan
+from refarch.types import CoolingMethod
 
 __all__ = ["RackCooling", "cooling_plan", "rack_cooling"]
 
@@ -31,49 +32,51 @@ class RackCooling:
     warning: str | None = None
 
 
-def rack_cooling(spec: Spec, devices: Sequence[Device], rack_name: str, extra_air_w: float = 0.0) -> RackCooling:
+def rack_cooling(
+    site: ResolvedSite, devices: Sequence[Device], rack_name: str, extra_air_w: float = 0.0
+) -> RackCooling:
     """Cool one rack with the cheapest allowed methods; `extra_air_w` (optics) always goes to the air side.
 
     Raises:
         InfeasibleError: a device needs liquid cooling and site.cooling has no liquid.
     """
-    allowed = spec.site.cooling
+    allowed = site.cooling
     required = [d for d in devices if isinstance(d, System) and d.requires_liquid]
     if required and "liquid" not in allowed:
         names = ", ".join(sorted({d.id for d in required}))
         raise InfeasibleError(
             f"{names} needs liquid cooling; site.cooling allows only {', '.join(allowed)}",
-            spec.where("site", "cooling"),
+            site.where.cooling,
             "add 'liquid' to site.cooling or choose an air-cooled platform",
         )
     liquid = list(required)
     air = [d for d in devices if d not in liquid]
-    if _air_method(spec, _power(air) + extra_air_w) is None and "liquid" in allowed:
+    if _air_method(allowed, _power(air) + extra_air_w) is None and "liquid" in allowed:
         movable = [d for d in air if isinstance(d, System) and "liquid" in d.cooling]
         liquid += movable
         air = [d for d in air if d not in movable]
-    return _label(spec, _power(air) + extra_air_w, _power(liquid), rack_name)
+    return _label(allowed, _power(air) + extra_air_w, _power(liquid), rack_name)
 
 
 def _power(devices: Sequence[Device]) -> float:
     return sum(d.max_power_w for d in devices)
 
 
-def _air_method(spec: Spec, air_w: float) -> str | None:
+def _air_method(allowed: tuple[CoolingMethod, ...], air_w: float) -> str | None:
     """The cheapest allowed air-side method whose practical limit covers `air_w`."""
     for method in ("air", "rdhx"):
-        if method in spec.site.cooling and air_w <= COOLING_PRESETS[method].rack_limit_w:
+        if method in allowed and air_w <= COOLING_PRESETS[method].rack_limit_w:
             return method
     return None
 
 
-def _label(spec: Spec, air_w: float, liquid_w: float, rack_name: str) -> RackCooling:
+def _label(allowed: tuple[CoolingMethod, ...], air_w: float, liquid_w: float, rack_name: str) -> RackCooling:
     if air_w == 0:
         return RackCooling("liquid", 0.0, liquid_w)
-    method = _air_method(spec, air_w)
+    method = _air_method(allowed, air_w)
     warning = None
     if method is None:
-        options = [m for m in ("air", "rdhx") if m in spec.site.cooling]
+        options = [m for m in ("air", "rdhx") if m in allowed]
         method = options[-1] if options else "air"
         limit = COOLING_PRESETS[method].rack_limit_w / 1000
         warning = (

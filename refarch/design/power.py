@@ -1,4 +1,7 @@
-"""Electrical design: circuits per rack from the feed, feed-loss behaviour per system, site total vs budget."""
+"""Electrical design: circuits per rack from the feed, the rack PDU, feed-loss behaviour per system.
+
+The site's power budget is checked with its other limits, in `refarch.sizing.site_limits`.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +9,20 @@ import math
 
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import Pdu, System
-from refarch.errors import CatalogError, InfeasibleError
-from refarch.inputs.presets import POWER_FACTOR
-from refarch.inputs.spec import Feed, Spec
+from refarch.errors import CatalogError
+from refarch.inputs.site import ResolvedFeed
 from refarch.plan import FeedLossCheck
 
-__all__ = ["check_power_budget", "choose_pdu", "circuits_for", "feed_loss_check", "usable_w_per_circuit"]
+__all__ = ["choose_pdu", "circuits_for", "feed_loss_check", "usable_w_per_circuit"]
 
 
-def usable_w_per_circuit(feed: Feed) -> float:
+def usable_w_per_circuit(feed: ResolvedFeed) -> float:
     """Continuous real power one circuit can carry: V x I (x sqrt 3 for three-phase) x derating x PF."""
     phase_factor = math.sqrt(3) if feed.phases == 3 else 1.0
-    return phase_factor * feed.voltage * feed.breaker * feed.derating * POWER_FACTOR
+    return phase_factor * feed.voltage_v * feed.breaker_a * feed.derating * feed.power_factor
 
 
-def circuits_for(load_w: float, feed: Feed) -> int:
+def circuits_for(load_w: float, feed: ResolvedFeed) -> int:
     """Circuits (one rack PDU each) that carry `load_w` with the feed's redundancy.
 
     N: enough circuits for the load. N+1: one spare. 2N: two independent sets (A and B), each carrying it all.
@@ -33,20 +35,19 @@ def circuits_for(load_w: float, feed: Feed) -> int:
     return needed
 
 
-def choose_pdu(spec: Spec, catalog: Catalog) -> Pdu:
+def choose_pdu(catalog: Catalog, feed: ResolvedFeed) -> Pdu:
     """The catalog PDU matching the site feed's voltage, phases and breaker.
 
     Raises:
         CatalogError: no PDU matches; the message lists the feeds the catalog has.
     """
-    feed = spec.site.feed
     for pdu in catalog.of_kind("pdu"):
-        if (pdu.voltage_v, pdu.phases, pdu.breaker_a) == (feed.voltage, feed.phases, feed.breaker):
+        if (pdu.voltage_v, pdu.phases, pdu.breaker_a) == (feed.voltage_v, feed.phases, feed.breaker_a):
             return pdu  # type: ignore[no-any-return]
     available = ", ".join(f"{p.voltage_v:g} V {p.phases}-ph {p.breaker_a:g} A" for p in catalog.of_kind("pdu"))
     raise CatalogError(
-        f"no PDU in the catalog for a {feed.voltage:g} V {feed.phases}-phase {feed.breaker:g} A feed",
-        spec.where("site", "feed"),
+        f"no PDU in the catalog for a {feed.voltage_v:g} V {feed.phases}-phase {feed.breaker_a:g} A feed",
+        feed.where,
         f"use one of: {available}; or add a 'pdu' entry with --catalog",
     )
 
@@ -74,15 +75,3 @@ def feed_loss_check(system: System, count: int) -> FeedLossCheck:
         max_power_w=system.max_power_w,
         status="full" if capacity >= system.max_power_w else "degraded",
     )
-
-
-def check_power_budget(spec: Spec, facility_w: float) -> None:
-    """Raise when the facility power exceeds the site's budget, saying by how much."""
-    budget = spec.site.power_budget
-    if budget is not None and facility_w > budget:
-        raise InfeasibleError(
-            f"the design needs {facility_w / 1e6:.3f} MW at the facility (PUE {spec.site.pue:g}); "
-            f"site power budget is {budget / 1e6:.3f} MW (over by {(facility_w - budget) / 1e6:.3f} MW)",
-            spec.where("site", "power_budget"),
-            "raise site.power_budget, lower site.pue, or reduce the system count",
-        )

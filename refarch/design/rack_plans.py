@@ -7,14 +7,14 @@ from collections.abc import Mapping
 from refarch.design.cooling import rack_cooling
 from refarch.design.power import circuits_for
 from refarch.design.racks import RackLayout
-from refarch.inputs.spec import Spec
+from refarch.inputs.site import ResolvedSite
 from refarch.plan import RackDevice, RackPlan
 
 __all__ = ["rack_plans"]
 
 
 def rack_plans(
-    spec: Spec,
+    site: ResolvedSite,
     layout: RackLayout,
     first_number: int,
     pdu_id: str,
@@ -28,13 +28,13 @@ def rack_plans(
     change when the cabling plan later settles which optics each device really gets.
     """
     return [
-        _rack_plan(spec, layout, i, (first_number + i, per_row), pdu_id, optics_w, warnings)
+        _rack_plan(site, layout, i, (first_number + i, per_row), pdu_id, optics_w, warnings)
         for i in range(len(layout.packing.racks))
     ]
 
 
 def _rack_plan(
-    spec: Spec,
+    site: ResolvedSite,
     layout: RackLayout,
     index: int,
     numbering: tuple[int, int],
@@ -60,7 +60,7 @@ def _rack_plan(
     optics = sum(optics_w.get(d.name, 0.0) for d in devices)
     power_w = sum(d.max_power_w for d in devices) + optics
     rack_scale = next((item.device.id for item in items if item.rack_scale), None)
-    cooled = rack_cooling(spec, [item.device for item in items], name, extra_air_w=optics)
+    cooled = rack_cooling(site, [item.device for item in items], name, extra_air_w=optics)
     if cooled.warning:
         warnings.append(cooled.warning)
     return RackPlan(
@@ -76,7 +76,7 @@ def _rack_plan(
         cooling=cooled.method,
         air_heat_kw=round(cooled.air_w / 1000, 3),
         liquid_heat_kw=round(cooled.liquid_w / 1000, 3),
-        circuits=circuits_for(layout.packing.rack_power_w(index), spec.site.feed),
+        circuits=circuits_for(layout.packing.rack_power_w(index), site.feed),
         pdu_model=None if rack_scale else pdu_id,
         devices=devices,
     )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
-from refarch.catalog.loader import Catalog
 from refarch.catalog.models import Rack, Server, Switch, System
+from refarch.design.context import DesignContext
 from refarch.errors import CatalogError, InfeasibleError
-from refarch.inputs.presets import rack_power_limit
-from refarch.inputs.spec import Spec
+from refarch.inputs.site import ResolvedSite
 from solvers.rack_packing import (
     DeviceGroup,
     PackingInfeasibleError,
@@ -64,32 +63,34 @@ class RackLayout:
     lower_bound: int
 
 
-def choose_rack(spec: Spec, catalog: Catalog) -> Rack:
+def choose_rack(context: DesignContext) -> Rack:
     """The catalog rack of the site's rack height (EIA-310 preferred).
 
     Raises:
         CatalogError: no rack of that height exists.
     """
-    racks = [r for r in catalog.of_kind("rack") if r.height_u == spec.site.rack_height]
+    site, catalog = context.site, context.catalog
+    racks = [r for r in catalog.of_kind("rack") if r.height_u == site.rack_height_u]
     racks.sort(key=lambda r: (r.standard != "eia-310", r.id))
     if not racks:
         heights = sorted({r.height_u for r in catalog.of_kind("rack")})
         raise CatalogError(
-            f"no rack of {spec.site.rack_height}U in the catalog",
-            spec.where("site", "rack_height"),
+            f"no rack of {site.rack_height_u}U in the catalog",
+            site.where.rack_height,
             f"use one of {', '.join(map(str, heights))} or add a rack entry with --catalog",
         )
     return cast(Rack, racks[0])
 
 
-def layout_racks(spec: Spec, catalog: Catalog, items: list[MountedItem], effort: float = 1.0) -> RackLayout:
+def layout_racks(context: DesignContext, items: list[MountedItem], effort: float = 1.0) -> RackLayout:
     """Pack `items` into the fewest racks of the site's type under its power limit.
 
     Raises:
-        InfeasibleError: a device exceeds a rack's power or height, or the site's max_racks is exceeded.
+        InfeasibleError: a device exceeds a rack's power or height.
     """
-    rack = choose_rack(spec, catalog)
-    limit_w, _ = rack_power_limit(spec)
+    rack = choose_rack(context)
+    site = context.site
+    limit_w = site.rack_power_limit_w
     by_id = {item.key: item for item in items}
     instance = PackingInstance(
         groups=tuple(_group(item) for item in items),
@@ -99,17 +100,17 @@ def layout_racks(spec: Spec, catalog: Catalog, items: list[MountedItem], effort:
     try:
         packing = pack_racks(instance, effort)
     except PackingInfeasibleError as exc:
-        raise InfeasibleError(exc.reason, spec.where("site", "rack_power_limit"), _fit_hint(spec)) from None
+        raise InfeasibleError(exc.reason, site.where.rack_power_limit, _fit_hint(site)) from None
     problems = validate_packing(instance, packing)
     if problems:  # a solver bug, not a user error: fail loudly rather than emit a wrong plan
         raise AssertionError("rack packing failed validation: " + "; ".join(problems))
     return RackLayout(rack, limit_w, by_id, packing, lower_bound_racks(instance))
 
 
-def racks_lower_bound(spec: Spec, catalog: Catalog, items: list[MountedItem]) -> int:
+def racks_lower_bound(context: DesignContext, items: list[MountedItem]) -> int:
     """The fewest racks `items` could need (height, power and unsharable devices), without solving."""
-    rack = choose_rack(spec, catalog)
-    limit_w, _ = rack_power_limit(spec)
+    rack = choose_rack(context)
+    limit_w = context.site.rack_power_limit_w
     return lower_bound_racks(PackingInstance(tuple(_group(i) for i in items), rack.height_u, limit_w))
 
 
@@ -119,7 +120,7 @@ def _group(item: MountedItem) -> DeviceGroup:
     return DeviceGroup(item.key, device.height_u, power_w, item.count, dedicated_rack=item.rack_scale)
 
 
-def _fit_hint(spec: Spec) -> str:
-    if "liquid" not in spec.site.cooling:
+def _fit_hint(site: ResolvedSite) -> str:
+    if "liquid" not in site.cooling:
         return "raise site.rack_power_limit, or add a denser cooling method (rdhx, liquid) to site.cooling"
     return "raise site.rack_power_limit or choose a smaller platform"

@@ -18,28 +18,22 @@ from refarch.design.cabling import (
     optics_power_w,
     part_quantities,
 )
+from refarch.design.context import DesignContext, design_context
 from refarch.design.cooling import RackCooling, cooling_plan
 from refarch.design.networks.fabric_record import fabric_plan
 from refarch.design.networks.layout import design_host_fabrics, design_network_racks
-from refarch.design.power import check_power_budget, choose_pdu, feed_loss_check, usable_w_per_circuit
+from refarch.design.power import choose_pdu, feed_loss_check, usable_w_per_circuit
 from refarch.design.rack_plans import rack_plans
 from refarch.design.racks import MountedItem, RackLayout, choose_rack, layout_racks
-from refarch.errors import InfeasibleError
 from refarch.inputs.defaults import default_assumptions
-from refarch.inputs.presets import (
-    AISLE_M,
-    POWER_FACTOR,
-    RACKS_PER_ROW,
-    preset_assumptions,
-    rack_power_limit,
-    racks_per_row,
-)
+from refarch.inputs.presets import AISLE_M, RACKS_PER_ROW, preset_assumptions, racks_per_row
+from refarch.inputs.site import ResolvedSite
 from refarch.inputs.spec import Spec
 from refarch.plan import REFARCH_VERSION, FabricPlan, Plan, PlanMetadata, PowerPlan, RackPlan, SitePlan, Summary
-from refarch.sizing.network_choice import choose_network
+from refarch.sizing.site_limits import SiteUse, check_site_limits
 from refarch.sizing.stage import Sizing, systems_per_platform
 
-__all__ = ["check_site_limits", "design", "solve"]
+__all__ = ["design", "site_use", "solve"]
 
 HOURS_PER_YEAR = 8760
 
@@ -51,20 +45,15 @@ def solve(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
         InfeasibleError: a rack, fabric, cable reach, power, cooling, rack-count or budget limit cannot be met
             (names which, by how much).
     """
-    plan = design(spec, catalog, sizing)
-    check_site_limits(spec, plan)
+    context = design_context(spec, catalog, sizing.systems.values())
+    plan = _design(spec, context, sizing)
+    check_site_limits(context.site, site_use(plan))
     return plan
 
 
-def check_site_limits(spec: Spec, plan: Plan) -> None:
-    """Raise when `plan` needs more racks, facility power or money than the site allows.
-
-    Raises:
-        InfeasibleError: the first limit exceeded, by how much.
-    """
-    _check_max_racks(spec, len(plan.racks))
-    check_power_budget(spec, plan.power.facility_power_kw * 1000)
-    _check_budget(spec, plan.summary.capex_usd)
+def site_use(plan: Plan) -> SiteUse:
+    """What `plan` takes of the site: facility power, racks (network racks included) and capital cost."""
+    return SiteUse(plan.power.facility_power_kw * 1000, len(plan.racks), plan.summary.capex_usd)
 
 
 def design(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
@@ -74,46 +63,51 @@ def design(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
     Raises:
         InfeasibleError: a rack, fabric, cable reach, power or cooling limit cannot be met.
     """
-    network, network_notes = choose_network(spec, catalog, list(sizing.systems.values()))
+    return _design(spec, design_context(spec, catalog, sizing.systems.values()), sizing)
+
+
+def _design(spec: Spec, context: DesignContext, sizing: Sizing) -> Plan:
+    """The design itself: every stage below reads `context`; the spec is read only for the plan's metadata and the
+    defaults it lists."""
+    catalog, site = context.catalog, context.site
     chooser = MediaChooser(catalog)
-    fabrics = design_host_fabrics(spec, catalog, network, _mounted_items(sizing), chooser)
-    host_layout = layout_racks(spec, catalog, fabrics.hosts)
-    pdu = choose_pdu(spec, catalog)
+    fabrics = design_host_fabrics(context, _mounted_items(sizing), chooser)
+    host_layout = layout_racks(context, fabrics.hosts)
+    pdu = choose_pdu(catalog, site.feed)
     warnings = sizing.warnings + _packing_warnings(host_layout)
-    host_racks = rack_plans(spec, host_layout, 1, pdu.id, {}, [], RACKS_PER_ROW)
+    host_racks = rack_plans(site, host_layout, 1, pdu.id, {}, [], RACKS_PER_ROW)
 
     def network_rack_plans(layout: RackLayout, per_row: int = RACKS_PER_ROW) -> list[RackPlan]:
-        return rack_plans(spec, layout, len(host_racks) + 1, pdu.id, {}, [], per_row)
+        return rack_plans(site, layout, len(host_racks) + 1, pdu.id, {}, [], per_row)
 
-    networks = design_network_racks(spec, catalog, fabrics, host_racks, chooser, network_rack_plans)
+    networks = design_network_racks(context, fabrics, host_racks, chooser, network_rack_plans)
     warnings += _packing_warnings(networks.layout)
     per_row = racks_per_row(len(host_layout.packing.racks) + len(networks.layout.packing.racks))
-    geometry = _geometry(spec, catalog)
-    placed = [*rack_plans(spec, host_layout, 1, pdu.id, {}, [], per_row), *network_rack_plans(networks.layout, per_row)]
+    geometry = _geometry(context)
+    placed = [*rack_plans(site, host_layout, 1, pdu.id, {}, [], per_row), *network_rack_plans(networks.layout, per_row)]
     runs = cable_runs(networks.designs, device_positions(placed), geometry, chooser)
     all_runs = [run for fabric_runs in runs.values() for run in fabric_runs]
     switches = {n: i.device for i in networks.items if isinstance(i.device, Switch) for n in i.names}
     optics = optics_power_w(catalog, all_runs, switches)
-    racks = rack_plans(spec, host_layout, 1, pdu.id, optics, warnings, per_row)
-    racks += rack_plans(spec, networks.layout, len(racks) + 1, pdu.id, optics, warnings, per_row)
+    racks = rack_plans(site, host_layout, 1, pdu.id, optics, warnings, per_row)
+    racks += rack_plans(site, networks.layout, len(racks) + 1, pdu.id, optics, warnings, per_row)
     cooling = cooling_plan([RackCooling(r.cooling, r.air_heat_kw * 1000, r.liquid_heat_kw * 1000) for r in racks])
-    power = _power_plan(spec, sizing, racks)
+    power = _power_plan(site, sizing, racks)
     items = [*fabrics.hosts, *networks.items]
     bom = bom_lines(catalog, _quantities(items, racks, host_layout, pdu.id, part_quantities(catalog, all_runs)))
     capex = round(sum(line.extended_price_usd for line in bom), 2)
     assumptions = [
-        *sizing.assumptions, *default_assumptions(spec), *preset_assumptions(), *network_notes,
+        *sizing.assumptions, *default_assumptions(spec), *preset_assumptions(), *context.network.notes,
         *networks.assumptions, *cabling_notes(geometry),
     ]  # fmt: skip
-    limit_assumption = rack_power_limit(spec)[1]
-    if limit_assumption:
-        assumptions.append(limit_assumption)
+    if site.rack_power_limit_assumption:
+        assumptions.append(site.rack_power_limit_assumption)
     fabric_plans = {d.request.name: fabric_plan(d, runs[d.request.name]) for d in networks.designs}
     return Plan(
         metadata=_metadata(spec, catalog),
-        summary=_summary(spec, sizing, racks, power, capex, fabric_plans),
-        site=_site_plan(spec, host_layout.power_limit_w),
-        network=network,
+        summary=_summary(site, sizing, racks, power, capex, fabric_plans),
+        site=_site_plan(site, host_layout.power_limit_w),
+        network=context.network.chosen,
         workloads=sizing.workloads,
         compute=sizing.allocations,
         racks=racks,
@@ -136,8 +130,8 @@ def _packing_warnings(layout: RackLayout) -> list[str]:
     ]
 
 
-def _geometry(spec: Spec, catalog: Catalog) -> CableGeometry:
-    rack = choose_rack(spec, catalog)
+def _geometry(context: DesignContext) -> CableGeometry:
+    rack = choose_rack(context)
     return CableGeometry(rack_width_m=rack.width_mm / 1000, row_pitch_m=round(rack.depth_mm / 1000 + AISLE_M, 3))
 
 
@@ -152,23 +146,23 @@ def _named(device: System | Server, count: int, role: str, category: str) -> Mou
     return MountedItem(device, count, role, category, tuple(f"{device.id}-{i:03d}" for i in range(1, count + 1)))
 
 
-def _power_plan(spec: Spec, sizing: Sizing, racks: list[RackPlan]) -> PowerPlan:
-    feed = spec.site.feed
+def _power_plan(site: ResolvedSite, sizing: Sizing, racks: list[RackPlan]) -> PowerPlan:
+    feed = site.feed
     it_kw = round(sum(r.it_power_kw for r in racks), 3)
-    facility_kw = round(it_kw * spec.site.pue, 3)
-    budget_kw = spec.site.power_budget / 1000 if spec.site.power_budget else None
+    facility_kw = round(it_kw * site.pue, 3)
+    budget_kw = site.power_budget_w / 1000 if site.power_budget_w else None
     per_platform = systems_per_platform(sizing.allocations)
     return PowerPlan(
         it_power_kw=it_kw,
         facility_power_kw=facility_kw,
-        pue=spec.site.pue,
+        pue=site.pue,
         power_budget_kw=budget_kw,
         headroom_kw=round(budget_kw - facility_kw, 3) if budget_kw is not None else None,
-        feed_voltage_v=feed.voltage,
+        feed_voltage_v=feed.voltage_v,
         feed_phases=feed.phases,
-        feed_breaker_a=feed.breaker,
+        feed_breaker_a=feed.breaker_a,
         feed_derating=feed.derating,
-        power_factor=POWER_FACTOR,
+        power_factor=feed.power_factor,
         redundancy=feed.redundancy,
         usable_kw_per_circuit=round(usable_w_per_circuit(feed) / 1000, 3),
         circuits=sum(r.circuits for r in racks),
@@ -188,31 +182,16 @@ def _quantities(
     return quantities
 
 
-def _check_max_racks(spec: Spec, racks: int) -> None:
-    limit = spec.site.max_racks
-    if limit is not None and racks > limit:
-        raise InfeasibleError(
-            f"the design needs {racks} racks (network racks included); the site allows {limit} "
-            f"(short by {racks - limit})",
-            spec.where("site", "max_racks"),
-            "raise site.max_racks or site.rack_power_limit, or reduce the system count",
-        )
-
-
-def _check_budget(spec: Spec, capex: float) -> None:
-    if spec.budget is not None and capex > spec.budget:
-        raise InfeasibleError(
-            f"the design costs ${capex:,.0f}; the budget is ${spec.budget:,.0f} (over by ${capex - spec.budget:,.0f})",
-            spec.where("budget"),
-            "raise the budget or reduce the system count; prices marked 'estimate' can be overridden with --catalog",
-        )
-
-
 def _summary(
-    spec: Spec, sizing: Sizing, racks: list[RackPlan], power: PowerPlan, capex: float, fabrics: dict[str, FabricPlan]
+    site: ResolvedSite,
+    sizing: Sizing,
+    racks: list[RackPlan],
+    power: PowerPlan,
+    capex: float,
+    fabrics: dict[str, FabricPlan],
 ) -> Summary:
     energy_mwh = round(power.facility_power_kw * HOURS_PER_YEAR / 1000, 3)
-    price = spec.site.electricity_price
+    price = site.electricity_price_usd_per_kwh
     return Summary(
         accelerators=sum(a.accelerators for a in sizing.allocations),
         systems=sum(a.systems for a in sizing.allocations),
@@ -227,17 +206,16 @@ def _summary(
     )
 
 
-def _site_plan(spec: Spec, rack_power_limit_w: float) -> SitePlan:
-    site = spec.site
+def _site_plan(site: ResolvedSite, rack_power_limit_w: float) -> SitePlan:
     return SitePlan(
-        power_budget_w=site.power_budget,
+        power_budget_w=site.power_budget_w,
         rack_power_limit_w=rack_power_limit_w,
         cooling=list(site.cooling),
-        rack_height_u=site.rack_height,
+        rack_height_u=site.rack_height_u,
         max_racks=site.max_racks,
         pue=site.pue,
-        electricity_price_usd_per_kwh=site.electricity_price,
-        budget_usd=spec.budget,
+        electricity_price_usd_per_kwh=site.electricity_price_usd_per_kwh,
+        budget_usd=site.budget_usd,
     )
 
 

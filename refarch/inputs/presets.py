@@ -8,11 +8,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from refarch.inputs.spec import Spec
 from refarch.types import Assumption
 
 __all__ = [
-    "rack_power_limit",
     "AIR_DELTA_T_F",
     "AISLE_M",
     "COOLING_PRESETS",
@@ -106,18 +104,3 @@ def preset_assumptions() -> list[Assumption]:
             source="refarch default",
         ),
     ]
-
-
-def rack_power_limit(spec: Spec) -> tuple[float, Assumption | None]:
-    """The per-rack power limit: the spec's, or the highest preset of the allowed cooling methods."""
-    if spec.site.rack_power_limit is not None:
-        return spec.site.rack_power_limit, None
-    best = max((COOLING_PRESETS[m] for m in spec.site.cooling), key=lambda p: p.rack_limit_w)
-    assumption = Assumption(
-        id="rack-power-limit",
-        text=f"No site.rack_power_limit given: {best.rack_limit_w / 1000:g} kW per rack, the practical limit "
-        f"of '{best.method}' cooling, the densest method in site.cooling.",
-        confidence="secondary",
-        source=best.source,
-    )
-    return best.rack_limit_w, assumption

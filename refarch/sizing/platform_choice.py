@@ -16,15 +16,15 @@ give, at the cost of designing only those that could win.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
 from refarch.errors import InfeasibleError
-from refarch.perf.platform import MAX_SYSTEMS, Platform
+from refarch.perf.platform import Platform
 from refarch.perf.records import EstimateResult, Outcome
+from refarch.sizing.site_limits import SiteLimits, max_systems, site_cost, system_allowances
 
 __all__ = [
     "Candidate",
@@ -48,18 +48,6 @@ Estimate = EstimateResult
 
 _SOLVER_SECONDS = 10.0
 _SEED = 7
-
-
-@dataclass(frozen=True)
-class SiteLimits:
-    """What the site allows for the target-sized workloads (fixed workloads already subtracted)."""
-
-    power_w: float | None
-    racks: int | None
-    budget_usd: float | None
-    pue: float
-    rack_power_w: float | None
-    rack_height_u: int
 
 
 @dataclass(frozen=True)
@@ -130,51 +118,16 @@ class Candidate:
 Designer = Callable[[str, Candidate], DesignCost]
 
 
-def _systems_per_rack(platform: Platform, limits: SiteLimits) -> int:
-    """Systems one rack takes by height and by the rack power limit (screening only; `solve` packs for real)."""
-    if platform.rack_scale or platform.height_u >= limits.rack_height_u:
-        return 1
-    per_rack = max(1, limits.rack_height_u // platform.height_u)
-    if limits.rack_power_w is not None:
-        per_rack = min(per_rack, max(1, int(limits.rack_power_w // platform.system_power_w)))
-    return per_rack
-
-
-def _racks_needed(platform: Platform, systems: int, limits: SiteLimits) -> int:
-    return math.ceil(systems / _systems_per_rack(platform, limits))
-
-
-def max_systems(platform: Platform, limits: SiteLimits) -> int:
-    """The most systems the site's limits allow for one platform on its own (a search bound)."""
-    return max(min([MAX_SYSTEMS, *system_allowances(platform, limits).values()]), 0)
-
-
-def system_allowances(platform: Platform, limits: SiteLimits) -> dict[str, int]:
-    """The most systems of `platform` each limit the site sets allows on its own, by limit: 'power', 'budget',
-    'racks' (what a message names when the limits leave no room for a platform)."""
-    allowed: dict[str, int] = {}
-    if limits.power_w is not None:
-        allowed["power"] = int(limits.power_w // (platform.system_power_w * limits.pue))
-    if limits.budget_usd is not None and platform.system_price_usd > 0:
-        allowed["budget"] = int(limits.budget_usd // platform.system_price_usd)
-    if limits.racks is not None:
-        allowed["racks"] = limits.racks * _systems_per_rack(platform, limits)
-    return allowed
-
-
-def site_cost(platform: Platform, systems: int, limits: SiteLimits) -> tuple[float, int, float]:
-    """(facility power in W, racks, capital cost in USD) of `systems` x `platform` on this site."""
-    return (
-        systems * platform.system_power_w * limits.pue,
-        _racks_needed(platform, systems, limits),
-        systems * platform.system_price_usd,
-    )
-
-
 def candidate(estimate: Estimate, platform: Platform, limits: SiteLimits) -> Candidate:
     """What `estimate`'s systems cost the site."""
-    power, racks, capex = site_cost(platform, estimate.systems, limits)
-    return Candidate(estimate=estimate, platform=platform, facility_power_w=power, racks=racks, capex_usd=capex)
+    use = site_cost(platform, estimate.systems, limits)
+    return Candidate(
+        estimate=estimate,
+        platform=platform,
+        facility_power_w=use.facility_power_w,
+        racks=use.racks,
+        capex_usd=use.capex_usd,
+    )
 
 
 @dataclass(frozen=True)

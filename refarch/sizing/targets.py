@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import System
 from refarch.errors import InfeasibleError, NotSupportedError, RefarchError
-from refarch.inputs.presets import rack_power_limit
+from refarch.inputs.site import resolve_site
 from refarch.inputs.spec import Spec
 from refarch.perf.platform import Platform, largest_text, platform_from_catalog
 from refarch.perf.records import InferenceResult, TrainingResult
@@ -118,7 +118,9 @@ def compute_cost(spec: Spec, catalog: Catalog, systems: dict[str, int]) -> Syste
 
 def _cost(site: SiteLimits, catalog: Catalog, systems: dict[str, int]) -> SystemsCost:
     costs = [site_cost(platform_from_catalog(catalog, system_id), n, site) for system_id, n in sorted(systems.items())]
-    return SystemsCost(sum(c[0] for c in costs), sum(c[1] for c in costs), sum(c[2] for c in costs))
+    return SystemsCost(
+        sum(c.facility_power_w for c in costs), sum(c.racks for c in costs), sum(c.capex_usd for c in costs)
+    )
 
 
 def _site(spec: Spec) -> SiteLimits:
@@ -127,7 +129,7 @@ def _site(spec: Spec) -> SiteLimits:
         racks=spec.site.max_racks,
         budget_usd=spec.budget,
         pue=spec.site.pue,
-        rack_power_w=rack_power_limit(spec)[0],
+        rack_power_w=resolve_site(spec).rack_power_limit_w,
         rack_height_u=spec.site.rack_height,
     )
 

@@ -12,9 +12,9 @@ import networkx as nx
 
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import Server, Switch, System
+from refarch.design.context import DesignContext
 from refarch.design.racks import MountedItem
-from refarch.errors import InfeasibleError, Location
-from refarch.inputs.spec import Spec
+from refarch.errors import CatalogError, InfeasibleError, Location
 from refarch.plan import NetworkPlan
 from refarch.sizing.network_choice import (
     breakout,
@@ -22,7 +22,6 @@ from refarch.sizing.network_choice import (
     endpoint_speed_gbps,
     link_count,
     nic_speed_gbps,
-    platform_switch,
 )
 from refarch.types import Assumption, FabricTechnology
 from solvers.fabric_graph import SWITCH_ROLES, Endpoint, FabricNames, build_fabric_graph, validate_fabric_graph
@@ -35,11 +34,14 @@ __all__ = [
     "build_fabric",
     "compute_fabrics",
     "storage_fabric",
+    "storage_switch",
 ]
 
 # fabric.md: storage ports 1:1, compute-node side "about 4:3".
 STORAGE_OVERSUBSCRIPTION = 4 / 3
-_STORAGE_SWITCH = {"infiniband": "qm9700", "ethernet": "sn5600"}
+# The storage fabric's switch by catalog role: one made for storage, else the compute fabrics' kind (reference pods
+# build storage on the compute switch family), else any general-purpose switch.
+_STORAGE_ROLES = ("storage", "compute", "any")
 
 
 @dataclass(frozen=True)
@@ -147,13 +149,14 @@ def _with_manager_slot(request: FabricRequest, tree: FatTree) -> list[Endpoint]:
 
 
 def compute_fabrics(
-    spec: Spec, catalog: Catalog, network: NetworkPlan, items: list[MountedItem]
+    context: DesignContext, items: list[MountedItem]
 ) -> tuple[list[FabricDesign], list[MountedItem], list[Assumption]]:
     """One compute fabric per chassis platform (rack-scale systems are not sized yet).
 
     Returns:
         The fabrics, the fabric-manager appliances to mount, and what the sizing assumed.
     """
+    catalog, network = context.catalog, context.network
     chassis = [
         i for i in items if isinstance(i.device, System) and not i.rack_scale and compute_nics(catalog, i.device)
     ]
@@ -161,13 +164,13 @@ def compute_fabrics(
     designs, managers, notes = [], [], []
     for item in chassis:
         assert isinstance(item.device, System)
-        switch = catalog.get(platform_switch(spec, catalog, network, item.device), Switch, spec.where("network"))
+        switch = catalog.get(network.switch_id(item.device), Switch, network.asked.where)
         name = "compute" if len(chassis) == 1 else f"compute-{item.device.id}"
-        request, manager_item = _compute_request(spec, catalog, network, switch, item, servers, name)
+        request, manager_item = _compute_request(context, switch, item, servers, name)
         designs.append(build_fabric(request))
         managers += [manager_item] if manager_item else []
-        notes += _switch_notes(catalog, network, item.device, switch)
-    notes += _compute_notes(spec, catalog, items, designs)
+        notes += _switch_notes(catalog, network.chosen, item.device, switch)
+    notes += _compute_notes(items, designs)
     return designs, managers, notes
 
 
@@ -202,14 +205,9 @@ def _switch_notes(catalog: Catalog, network: NetworkPlan, system: System, switch
 
 
 def _compute_request(
-    spec: Spec,
-    catalog: Catalog,
-    network: NetworkPlan,
-    switch: Switch,
-    item: MountedItem,
-    servers: list[MountedItem],
-    name: str,
+    context: DesignContext, switch: Switch, item: MountedItem, servers: list[MountedItem], name: str
 ) -> tuple[FabricRequest, MountedItem | None]:
+    catalog, network = context.catalog, context.network.chosen
     system = item.device
     assert isinstance(system, System)
     links = link_count(catalog, system)
@@ -227,7 +225,7 @@ def _compute_request(
         technology="infiniband" if network.compute == "infiniband" else "ethernet",
         switch=switch, endpoints=tuple(endpoints), endpoint_speed_gbps=speed, rail_optimized=rail_optimized,
         rails=links, oversubscription=network.oversubscription, planes=network.planes,
-        manager=_server(manager_item), where=spec.where("network"),
+        manager=_server(manager_item), where=context.network.asked.where,
     )  # fmt: skip
     return request, manager_item
 
@@ -254,29 +252,54 @@ def _manager_endpoints(catalog: Catalog, pair: MountedItem, rails: int) -> list[
 
 
 def storage_fabric(
-    spec: Spec, catalog: Catalog, network: NetworkPlan, items: list[MountedItem]
+    context: DesignContext, items: list[MountedItem]
 ) -> tuple[FabricDesign | None, MountedItem | None, list[Assumption]]:
     """The storage fabric over the systems' storage NICs (one port per storage card, A/B leaves), at 4:3."""
+    catalog = context.catalog
     nodes = [i for i in items if compute_nics(catalog, i.device, "storage")]
     if not nodes:
         return None, None, []
     nics = [nic for i in nodes for nic, _ in compute_nics(catalog, i.device, "storage")]
     links = min(count for i in nodes for _, count in compute_nics(catalog, i.device, "storage"))
-    technology: FabricTechnology = "infiniband" if network.compute == "infiniband" else "ethernet"
+    technology: FabricTechnology = "infiniband" if context.network.chosen.compute == "infiniband" else "ethernet"
     if technology not in nics[0].technology:
         technology = "ethernet"
-    switch = catalog.get(_STORAGE_SWITCH[technology], Switch)
+    speed = min(n.port_speed_gbps for n in nics)
+    switch = storage_switch(catalog, technology, speed)
     manager_item = _manager_pair(catalog, "storage") if technology == "infiniband" else None
     endpoints = [Endpoint(n, links) for i in nodes for n in i.names]
     if manager_item:
         endpoints += _manager_endpoints(catalog, manager_item, links)
     request = FabricRequest(
         name="storage", purpose="storage (compute-node side)", technology=technology, switch=switch,
-        endpoints=tuple(endpoints), endpoint_speed_gbps=min(n.port_speed_gbps for n in nics),
+        endpoints=tuple(endpoints), endpoint_speed_gbps=speed,
         rail_optimized=True, rails=links, oversubscription=STORAGE_OVERSUBSCRIPTION, manager=_server(manager_item),
-        where=spec.where("network"),
+        where=context.network.asked.where,
     )  # fmt: skip
     return build_fabric(request), manager_item, [_storage_note(switch, links)]
+
+
+def storage_switch(catalog: Catalog, technology: FabricTechnology, nic_speed_gbps: int) -> Switch:
+    """The storage fabric's switch, by catalog role: of the switches of `technology` with role 'storage' (else
+    'compute', else 'any'), the slowest whose ports carry the storage NICs' rate (a storage leaf gains nothing from
+    faster ports), else the fastest; ties by id.
+
+    Raises:
+        CatalogError: the catalog has no switch of `technology` in any of those roles.
+    """
+    switches = [s for s in catalog.of_kind("switch") if isinstance(s, Switch) and s.technology == technology]
+    for role in _STORAGE_ROLES:
+        of_role = [s for s in switches if s.role == role]
+        carrying = [s for s in of_role if s.port_speed_gbps >= nic_speed_gbps]
+        if carrying:
+            return min(carrying, key=lambda s: (s.port_speed_gbps, s.id))
+        if of_role:
+            return min(of_role, key=lambda s: (-s.port_speed_gbps, s.id))
+    raise CatalogError(
+        f"the catalog has no {technology} switch for the storage fabric (role {', '.join(_STORAGE_ROLES)})",
+        None,
+        "add one with --catalog",
+    )
 
 
 def _storage_note(switch: Switch, links: int) -> Assumption:
@@ -291,9 +314,7 @@ def _storage_note(switch: Switch, links: int) -> Assumption:
     )
 
 
-def _compute_notes(
-    spec: Spec, catalog: Catalog, items: list[MountedItem], designs: list[FabricDesign]
-) -> list[Assumption]:
+def _compute_notes(items: list[MountedItem], designs: list[FabricDesign]) -> list[Assumption]:
     notes = []
     rack_scale = sorted({i.device.id for i in items if i.rack_scale})
     if rack_scale:

@@ -12,8 +12,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from refarch.catalog.loader import Catalog
 from refarch.design.cabling import MediaChooser, optics_allowance_w
+from refarch.design.context import DesignContext
 from refarch.design.networks.host_fabrics import FabricDesign, compute_fabrics, storage_fabric
 from refarch.design.networks.management import (
     INBAND_LINKS,
@@ -24,9 +24,7 @@ from refarch.design.networks.management import (
 )
 from refarch.design.power import circuits_for
 from refarch.design.racks import MountedItem, RackLayout, layout_racks, racks_lower_bound
-from refarch.inputs.presets import rack_power_limit
-from refarch.inputs.spec import Spec
-from refarch.plan import NetworkPlan, RackPlan
+from refarch.plan import RackPlan
 from refarch.types import Assumption
 from solvers.fabric_graph import FabricNames
 
@@ -59,18 +57,16 @@ class NetworkRacks:
     assumptions: list[Assumption]
 
 
-def design_host_fabrics(
-    spec: Spec, catalog: Catalog, network: NetworkPlan, hosts: list[MountedItem], chooser: MediaChooser
-) -> HostFabrics:
+def design_host_fabrics(context: DesignContext, hosts: list[MountedItem], chooser: MediaChooser) -> HostFabrics:
     """Compute and storage fabrics; hosts get the optics allowance of all their fabric links (in-band included)."""
-    designs, managers, notes = compute_fabrics(spec, catalog, network, hosts)
-    storage, storage_managers, storage_notes = storage_fabric(spec, catalog, network, hosts)
+    designs, managers, notes = compute_fabrics(context, hosts)
+    storage, storage_managers, storage_notes = storage_fabric(context, hosts)
     if storage is not None:
         designs.append(storage)
         managers += [storage_managers] if storage_managers else []
     notes += storage_notes
     allowance = _allowance(designs, chooser)
-    inband_speed = management_switch(catalog, "inband").port_speed_gbps
+    inband_speed = management_switch(context.catalog, "inband").port_speed_gbps
     inband_w = INBAND_LINKS * chooser.allowance_w(inband_speed, at_switch=False)
     hosts = [_with_allowance(item, allowance, inband_w) for item in hosts]
     managers = [_with_allowance(item, allowance, inband_w) for item in managers]
@@ -78,8 +74,7 @@ def design_host_fabrics(
 
 
 def design_network_racks(
-    spec: Spec,
-    catalog: Catalog,
+    context: DesignContext,
     fabrics: HostFabrics,
     host_racks: list[RackPlan],
     chooser: MediaChooser,
@@ -90,8 +85,9 @@ def design_network_racks(
     Args:
         rack_plans: turns a network layout into RackPlans (named and numbered after the host racks).
     """
+    catalog = context.catalog
     oob_switch = management_switch(catalog, "oob")
-    oob_names = _first_guess(spec, catalog, fabrics, host_racks)
+    oob_names = _first_guess(context, fabrics, host_racks)
     for _ in range(_MAX_ROUNDS):
         inband = inband_fabric(catalog, [*fabrics.hosts, *fabrics.managers], oob_names)
         oob_item = MountedItem(oob_switch, len(oob_names), "oob-leaf", "network", tuple(oob_names))
@@ -99,7 +95,7 @@ def design_network_racks(
         # only switch entries are read, and switch names belong to one fabric, so the union loses nothing
         allowance = fabrics.allowance_w | _allowance([inband], chooser)
         items = _network_items(designs, fabrics.managers, allowance) + ([oob_item] if oob_names else [])
-        layout = layout_racks(spec, catalog, items, NETWORK_PACKING_EFFORT)
+        layout = layout_racks(context, items, NETWORK_PACKING_EFFORT)
         oob = oob_fabric(catalog, _oob_endpoints([*host_racks, *rack_plans(layout)]))
         needed = [FabricNames("oob-").leaf(i, 0, 1) for i in range(oob.tree.leaves)]
         if needed == oob_names:
@@ -109,13 +105,14 @@ def design_network_racks(
     raise AssertionError("the out-of-band switch count did not settle")  # it only grows, bounded by devices
 
 
-def _first_guess(spec: Spec, catalog: Catalog, fabrics: HostFabrics, host_racks: list[RackPlan]) -> list[str]:
+def _first_guess(context: DesignContext, fabrics: HostFabrics, host_racks: list[RackPlan]) -> list[str]:
     """Out-of-band switch names for the first round: every device so far, and the PDUs of full network racks."""
+    catalog, site = context.catalog, context.site
     inband = inband_fabric(catalog, [*fabrics.hosts, *fabrics.managers], [])
     items = _network_items([*fabrics.designs, inband], fabrics.managers, fabrics.allowance_w)
     devices = sum(i.count for i in items)
-    pdus_per_rack = circuits_for(rack_power_limit(spec)[0], spec.site.feed)
-    endpoints = len(_oob_endpoints(host_racks)) + devices + pdus_per_rack * racks_lower_bound(spec, catalog, items)
+    pdus_per_rack = circuits_for(site.rack_power_limit_w, site.feed)
+    endpoints = len(_oob_endpoints(host_racks)) + devices + pdus_per_rack * racks_lower_bound(context, items)
     ports = management_switch(catalog, "oob").ports
     return [FabricNames("oob-").leaf(i, 0, 1) for i in range(math.ceil(endpoints / ports))]
 
