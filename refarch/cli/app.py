@@ -100,7 +100,7 @@ def plan(
         result = plan_spec(workload, hardware, resolve_calibration(calibration))
     target = output or Path("bundles") / workload.metadata.name
     with err.status("rendering bundle"):
-        written = render(result, target, force=force, template_dirs=templates or [])
+        written = render(result, target, force=force, templates=templates or [])
     _print_summary(result)
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
