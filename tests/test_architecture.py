@@ -43,12 +43,30 @@ def test_the_repository_keeps_the_contract() -> None:
     ("module", "imports", "message"),
     [
         ("refarch/perf/leak.py", "from refarch.plan import Plan", "refarch.perf is not allowed to import refarch.plan"),
-        ("refarch/sizing/leak.py", "from refarch.design import solve", "refarch.sizing is not allowed to import refarch.design"),
-        ("refarch/catalog/leak.py", "from refarch.sizing import stage", "refarch.catalog is not allowed to import refarch.sizing"),
-        ("refarch/render/leak.py", "from refarch.cli import app", "refarch.render is not allowed to import refarch.cli"),
+        (
+            "refarch/sizing/leak.py",
+            "from refarch.design import solve",
+            "refarch.sizing is not allowed to import refarch.design",
+        ),
+        (
+            "refarch/catalog/leak.py",
+            "from refarch.sizing import stage",
+            "refarch.catalog is not allowed to import refarch.sizing",
+        ),
+        (
+            "refarch/render/leak.py",
+            "from refarch.cli import app",
+            "refarch.render is not allowed to import refarch.cli",
+        ),
         ("solvers/leak.py", "import refarch.units", "solvers is not allowed to import refarch"),
     ],
-    ids=["perf-imports-plan", "sizing-imports-design", "catalog-imports-sizing", "render-imports-cli", "solver-imports-refarch"],
+    ids=[
+        "perf-imports-plan",
+        "sizing-imports-design",
+        "catalog-imports-sizing",
+        "render-imports-cli",
+        "solver-imports-refarch",
+    ],
 )
 def test_an_upward_import_breaks_the_contract(tmp_path: Path, module: str, imports: str, message: str) -> None:
     tree = _copy_of_the_packages(tmp_path)
