@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import refarch.cli.console as console
+from refarch.render.registry import output_names
 
 from .conftest import EXAMPLES, MINIMAL_SPEC, REPO, CliResult
 
@@ -226,3 +227,75 @@ def test_help_reflows_paragraphs_and_keeps_defaults(
     assert "[default: the spec's]" in out
     code, out, _ = run_cli("plan", "--help")
     assert code == 0 and "[default: bundles/NAME" in out
+
+
+def test_list_outputs_needs_no_spec_and_names_every_output(run_cli: Run) -> None:
+    code, out, err = run_cli("plan", "--list-outputs")
+    assert code == 0, err
+    listed = [line.split()[0] for line in out.splitlines()]
+    assert listed == list(output_names())
+    assert all(len(line.split(maxsplit=1)) == 2 for line in out.splitlines())  # each with its description
+
+
+BAD_OUTPUTS = [
+    ("unknown", "sumary,bom", ["option --outputs", "unknown output 'sumary'", "did you mean 'summary'?",
+                               "valid outputs: plan, summary, bom, cabling, diagrams, validation"]),
+    ("empty", "", ["option --outputs", "no output given", "valid outputs: plan, summary"]),
+    ("trailing-comma", "bom,", ["option --outputs", "an empty output name in 'bom,'"]),
+    ("repeated", "bom,bom", ["option --outputs", "output bom given more than once"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("value", "fragments"), [b[1:] for b in BAD_OUTPUTS], ids=[b[0] for b in BAD_OUTPUTS])
+def test_bad_outputs_option_exits_2_naming_what_is_valid(
+    run_cli: Run, write_spec: Callable[[str], Path], tmp_path: Path, value: str, fragments: list[str]
+) -> None:
+    code, out, err = run_cli("plan", write_spec(MINIMAL_SPEC), "-o", tmp_path / "out", "--outputs", value)
+    assert code == 2
+    assert err.startswith("error:") and "Traceback" not in err + out
+    assert all(f in err for f in fragments), err
+    assert not (tmp_path / "out").exists()
+
+
+def test_outputs_option_writes_only_those_and_their_manifest(
+    run_cli: Run, write_spec: Callable[[str], Path], tmp_path: Path
+) -> None:
+    code, _, err = run_cli("plan", write_spec(MINIMAL_SPEC), "-o", tmp_path / "b", "--outputs", "summary, bom,cabling")
+    assert code == 0, err
+    written = {p.relative_to(tmp_path / "b").as_posix() for p in (tmp_path / "b").rglob("*")}
+    assert written == {"summary.md", "bom.csv", "cabling.csv", "manifest.json"}
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert sorted(manifest["files"]) == ["bom.csv", "cabling.csv", "summary.md"]
+
+
+def test_user_fragment_with_an_undefined_name_exits_2_naming_the_fragment(
+    run_cli: Run, write_spec: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Templates are input like the spec: a typo in an override is exit code 2 (4 is for a bundle that cannot be
+    written), with the fragment's file and line."""
+    fragment = tmp_path / "tpl" / "summary" / "sections" / "_racks.md.j2"
+    fragment.parent.mkdir(parents=True)
+    fragment.write_text("## Racks\n\n{{ plan.rackz }}\n")
+    code, out, err = run_cli(
+        "plan", write_spec(MINIMAL_SPEC), "-o", tmp_path / "o", "--templates", tmp_path / "tpl", "--outputs", "summary"
+    )
+    assert code == 2 and "Traceback" not in err + out
+    assert f"{fragment}:3: template failed:" in err and "has no attribute 'rackz'" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_user_fragment_overrides_only_its_section(
+    run_cli: Run, write_spec: Callable[[str], Path], tmp_path: Path
+) -> None:
+    fragment = tmp_path / "tpl" / "summary" / "sections" / "_racks.md.j2"
+    fragment.parent.mkdir(parents=True)
+    fragment.write_text("## Racks\n\n{{ plan.racks | length }} racks\n\n")
+    spec = write_spec(MINIMAL_SPEC)
+    code, _, err = run_cli("plan", spec, "-o", tmp_path / "o", "--templates", tmp_path / "tpl", "--outputs", "summary")
+    assert code == 0, err
+    code, _, err = run_cli("plan", spec, "-o", tmp_path / "builtin", "--outputs", "summary")
+    assert code == 0, err
+    custom, builtin = ((tmp_path / d / "summary.md").read_text() for d in ("o", "builtin"))
+    assert "\n## Racks\n\n2 racks\n\n## Power\n" in custom
+    assert custom.split("## Racks")[0] == builtin.split("## Racks")[0]
+    assert custom.split("## Power")[1] == builtin.split("## Power")[1]

@@ -10,7 +10,8 @@ import pytest
 
 from refarch.errors import InputError, OutputError
 from refarch.plan import CableRun, FabricPlan
-from refarch.render.diagrams import dot_to_svg, fabric_dot, su_detail_dot
+from refarch.render.diagrams import dot_to_svg
+from refarch.render.fabric_drawing import fabric_dot, su_detail_dot
 from solvers.fabric_graph import Endpoint, FabricNames, build_fabric_graph
 from solvers.fat_tree import FatTree, FatTreeInstance, size_fat_tree
 

@@ -16,7 +16,9 @@ from refarch.catalog.models import System
 from refarch.design.cabling import MediaChooser, part_quantities
 from refarch.design.networks.host_fabrics import storage_switch
 from refarch.plan import Plan
-from refarch.render.cabling_files import cabling_csv, p2p_csv
+from refarch.render.cabling_files import cabling_csv
+from refarch.render.validation_files import p2p_csv
+from refarch.render.views import build_views
 from refarch.sizing.network_choice import scalable_unit_systems
 from refarch.types import FabricTechnology
 
@@ -104,7 +106,7 @@ def test_bom_and_power_include_switches_optics_and_cables(pod_4su: Plan, catalog
 
 
 def test_cabling_csv_lists_each_cable_once_with_both_ends_located(pod_4su: Plan) -> None:
-    rows = list(csv.DictReader(io.StringIO(cabling_csv(pod_4su))))
+    rows = list(csv.DictReader(io.StringIO(cabling_csv(build_views(pod_4su).cables))))
     assert len(rows) == pod_4su.summary.cables == len({r["cable_id"] for r in rows})
     where = {d.name: (r.name, str(d.u_position)) for r in pod_4su.racks for d in r.devices}
     for row in rows[:2000]:
@@ -112,7 +114,7 @@ def test_cabling_csv_lists_each_cable_once_with_both_ends_located(pod_4su: Plan)
             device = row[f"{end}_device"]
             if device in where:
                 assert (row[f"{end}_rack"], row[f"{end}_u"]) == where[device]
-    p2p = p2p_csv(pod_4su, "compute").splitlines()
+    p2p = p2p_csv(pod_4su.fabrics["compute"]).splitlines()
     assert len(p2p) - 1 == len(pod_4su.fabrics["compute"].cables) == len(set(p2p[1:]))
 
 

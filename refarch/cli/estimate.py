@@ -16,7 +16,7 @@ from rich.table import Table
 from refarch.catalog.loader import Catalog, load_catalog
 from refarch.catalog.models import System
 from refarch.cli.console import make_console
-from refarch.cli.perf import CalibrationOption, CatalogDirs, resolve_calibration
+from refarch.cli.options import CalibrationOption, CatalogDirs, SpecArgument, resolve_calibration
 from refarch.errors import InputError, Location, OutputError
 from refarch.inputs.spec import Spec, load_spec
 from refarch.perf.platform import platform_from_catalog
@@ -41,7 +41,7 @@ PLATFORMS_HINT = f"comma-separated system ids, e.g. dgx-h100,dgx-b200 ({SYSTEM_I
 
 
 def estimate_command(
-    spec: Annotated[Path, typer.Argument(help="Workload spec (YAML).")],
+    spec: SpecArgument,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     platforms: Annotated[
         str | None, typer.Option("--platforms", help="Comma-separated system ids [default: the spec's].")
@@ -195,7 +195,7 @@ def _print_inference(rows: list[tuple[Row, list[str]]]) -> None:
 
 
 def compare_command(
-    spec: Annotated[Path, typer.Argument(help="Workload spec (YAML).")],
+    spec: SpecArgument,
     platforms: Annotated[str, typer.Option("--platforms", help="Comma-separated system ids, e.g. dgx-h100,dgx-b200.")],
     output: Annotated[
         Path | None,

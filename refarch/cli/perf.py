@@ -1,6 +1,5 @@
-"""CLI commands of the performance model: calibrate and perf report (estimate and compare live in estimate_cli).
-
-Like `refarch.cli.app`, these only parse arguments, call library functions and print.
+"""CLI commands of the performance model: `calibrate` and `perf report` (estimate and compare live in
+`refarch.cli.estimate`). Like every command module, these only parse arguments, call library functions and print.
 """
 
 from __future__ import annotations
@@ -14,34 +13,21 @@ from rich.table import Table
 
 from refarch.catalog.loader import load_catalog
 from refarch.cli.console import HELP_MARKUP, make_console
+from refarch.cli.options import CalibrationOption, CatalogDirs, resolve_calibration
 from refarch.errors import InputError, Location, OutputError
 from refarch.perf.calibration.checks import consistency_checks
-from refarch.perf.calibration.file import Calibration, default_calibration, load_calibration
 from refarch.perf.calibration.fit import CalibrationRun, Residual, calibrate
 from refarch.perf.calibration.measurements import MeasurementSet, load_measurements, source_key
 
-__all__ = ["calibrate_command", "perf_app", "reference_measurements", "resolve_calibration"]
+__all__ = ["calibrate_command", "perf_app", "reference_measurements"]
 
 out = make_console()
 perf_app = typer.Typer(help="Inspect the performance model.", no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
-
-CatalogDirs = Annotated[
-    list[Path] | None,
-    typer.Option("--catalog", help="User catalog directory, searched before the built-in one (repeatable)."),
-]
-CalibrationOption = Annotated[
-    Path | None, typer.Option("--calibration", help="Calibration file from `refarch calibrate` [default: shipped].")
-]
 
 
 def reference_measurements() -> Path:
     """The shipped copy of shared/reference/calibration.csv."""
     return Path(str(resources.files("refarch.perf").joinpath("data", "calibration.csv")))
-
-
-def resolve_calibration(path: Path | None) -> Calibration:
-    """The calibration in `path`, or the shipped default."""
-    return load_calibration(path) if path is not None else default_calibration()
 
 
 def calibrate_command(

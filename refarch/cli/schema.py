@@ -1,16 +1,21 @@
-"""JSON Schemas of the spec, the plan and catalog entries (the published interfaces)."""
+"""CLI command `schema`: the JSON Schemas of the spec, the plan and catalog entries (the published interfaces)."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Annotated, Any
 
+import typer
 from pydantic import TypeAdapter
 
 from refarch.catalog.models import CatalogEntry
+from refarch.cli.console import make_console
 from refarch.inputs.spec import Spec
 from refarch.plan import SCHEMA_VERSION, Plan
 
-__all__ = ["catalog_schema", "plan_schema", "spec_schema"]
+__all__ = ["catalog_schema", "plan_schema", "schema_command", "spec_schema"]
+
+out = make_console()
 
 
 def spec_schema() -> dict[str, Any]:
@@ -32,3 +37,13 @@ def catalog_schema() -> dict[str, Any]:
     schema = TypeAdapter(CatalogEntry).json_schema()
     schema["$id"] = "https://refarch.dev/schema/catalog-entry-v1.json"
     return schema
+
+
+def schema_command(
+    which: Annotated[str, typer.Argument(help="spec, plan or catalog.", metavar="{spec,plan,catalog}")],
+) -> None:
+    """Print the JSON Schema of the spec, the plan or a catalog entry."""
+    schemas = {"spec": spec_schema, "plan": plan_schema, "catalog": catalog_schema}
+    if which not in schemas:
+        raise typer.BadParameter(f"'{which}' is not one of spec, plan, catalog", param_hint="WHICH")
+    out.print(json.dumps(schemas[which](), indent=2, sort_keys=True))

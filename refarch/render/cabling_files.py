@@ -1,19 +1,19 @@
-"""Cable run list (`cabling.csv`) and per-fabric validation files, written with csv.writer from the Plan alone.
+"""Output `cabling`: cabling.csv, the cable run list, one row per cable with both ends located.
 
-`validation/<fabric>.p2p.csv` lists each link once as A device, A port, B device, B port (sorted), the form a
-cable-validation tool compares with what it discovers on the installed fabric; `validation/<fabric>.topo.dot`
-carries the same links as a DOT graph with the ports as edge attributes.
+Rows come from the shared cable view (`refarch.render.views`), which resolves each end to site, row, rack, U,
+device and port once for every output. Built in Python with csv.writer (`filters.csv_document`) rather than from
+a template, so that every field is quoted exactly when it must be.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from refarch.plan import CableRun, Plan
+from refarch.render.context import Files, Output, RenderContext
+from refarch.render.filters import csv_document
+from refarch.render.views import CableView
 
-__all__ = ["CABLING_COLUMNS", "cabling_csv", "p2p_csv", "topology_dot"]
+__all__ = ["CABLING_COLUMNS", "OUTPUT", "cabling_csv"]
 
 CABLING_COLUMNS = (
     "cable_id", "fabric", "plane", "tier",
@@ -23,73 +23,24 @@ CABLING_COLUMNS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class _Place:
-    row: int
-    rack: str
-    u: str
+def cabling_csv(cables: Sequence[CableView]) -> str:
+    """One row per cable, both ends located (site, row, rack, U, device, port, optic), in the views' order."""
+    rows = (
+        [c.cable_id, c.fabric, c.plane, c.tier,
+         c.a.site, c.a.row, c.a.rack, c.a.u, c.a.device, c.a.port, c.a.transceiver or "",
+         c.b.site, c.b.row, c.b.rack, c.b.u, c.b.device, c.b.port, c.b.transceiver or "",
+         c.medium, c.cable, c.speed_gbps, f"{c.length_m:g}"]
+        for c in cables
+    )  # fmt: skip
+    return csv_document([CABLING_COLUMNS, *rows])
 
 
-def _places(plan: Plan) -> dict[str, _Place]:
-    """Where each device sits; zero-U PDUs are named <rack>-pdu<n> and sit at U 0."""
-    places = {}
-    for rack in plan.racks:
-        for device in rack.devices:
-            places[device.name] = _Place(rack.row, rack.name, str(device.u_position))
-        for pdu in rack.pdu_names:
-            places[pdu] = _Place(rack.row, rack.name, "0")
-    return places
+def _files(context: RenderContext) -> Files:
+    return {"cabling.csv": cabling_csv(context.views.cables)}
 
 
-def cabling_csv(plan: Plan) -> str:
-    """One row per cable, both ends located (site, row, rack, U, device, port), fabric by fabric."""
-    places = _places(plan)
-    site = plan.metadata.name
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CABLING_COLUMNS)
-    for name, fabric in sorted(plan.fabrics.items()):
-        for number, run in enumerate(fabric.cables, start=1):
-            a, b = places[run.a_device], places[run.b_device]
-            writer.writerow(
-                [f"{name}-{number:06d}", name, run.plane, run.tier,
-                 site, a.row, a.rack, a.u, run.a_device, run.a_port, run.a_transceiver or "",
-                 site, b.row, b.rack, b.u, run.b_device, run.b_port, run.b_transceiver or "",
-                 run.medium, run.cable, run.speed_gbps, f"{run.length_m:g}"]
-            )  # fmt: skip
-    return buffer.getvalue()
-
-
-def _ends(run: CableRun) -> tuple[tuple[str, str], tuple[str, str]]:
-    a, b = (run.a_device, run.a_port), (run.b_device, run.b_port)
-    return (a, b) if a <= b else (b, a)
-
-
-def p2p_csv(plan: Plan, fabric: str) -> str:
-    """Point-to-point links of one fabric, each once, in sorted order."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("a_device", "a_port", "b_device", "b_port"))
-    for (a_device, a_port), (b_device, b_port) in sorted(_ends(r) for r in plan.fabrics[fabric].cables):
-        writer.writerow((a_device, a_port, b_device, b_port))
-    return buffer.getvalue()
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def topology_dot(plan: Plan, fabric: str) -> str:
-    """One fabric as an undirected DOT graph: every device a node, every cable an edge with both ports."""
-    runs = plan.fabrics[fabric].cables
-    lines = [f"graph {_quote(fabric)} {{"]
-    for device in sorted({r.a_device for r in runs} | {r.b_device for r in runs}):
-        lines.append(f"  {_quote(device)};")
-    for run in sorted(runs, key=_ends):
-        (a, a_port), (b, b_port) = _ends(run)
-        lines.append(
-            f"  {_quote(a)} -- {_quote(b)} [a_port={_quote(a_port)}, b_port={_quote(b_port)}, "
-            f"medium={_quote(run.medium)}, length_m={_quote(f'{run.length_m:g}')}];"
-        )
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+OUTPUT = Output(
+    "cabling",
+    "cabling.csv: one row per cable, both ends with rack, U, device, port and optic; medium, part, length",
+    _files,
+)

@@ -1,141 +1,98 @@
-"""Stage `render`: write the bundle from the Plan alone (plan, summary, BOM, cabling, diagrams, manifest)."""
+"""Stage `render`: write the selected outputs of a Plan as one bundle, atomically, with one manifest.
+
+The outputs are the plugins of `refarch.render.registry`. The shared views are built once and every selected
+output renders from the same `RenderContext`; the files they return are checked (relative paths inside the bundle,
+no path claimed twice, none clashing with `manifest.json`), written, and hashed into `manifest.json`.
+"""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-import jinja2
-
-from refarch.errors import InputError, Location
-from refarch.inputs.resources import builtin_templates_dir
+from refarch.errors import OutputError
 from refarch.plan import Plan
 from refarch.render.bundle import write_bundle_atomically
-from refarch.render.cabling_files import cabling_csv, p2p_csv, topology_dot
-from refarch.render.diagrams import dot_to_svg, fabric_dot, su_detail_dot
+from refarch.render.context import Output, RenderContext
+from refarch.render.registry import select_outputs
+from refarch.render.templating import Templates
+from refarch.render.views import build_views
 
-__all__ = ["BOM_COLUMNS", "plan_json", "render"]
+__all__ = ["MANIFEST", "collect_files", "manifest_json", "render"]
 
-BOM_COLUMNS = (
-    "part",
-    "description",
-    "category",
-    "quantity",
-    "unit_price_usd",
-    "extended_price_usd",
-    "confidence",
-    "source",
-)
+MANIFEST = "manifest.json"
 
 
-def plan_json(plan: Plan) -> str:
-    """The Plan as canonical JSON: sorted keys, two-space indent, trailing newline."""
-    return json.dumps(plan.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-
-
-def render(plan: Plan, outdir: Path, force: bool = False, template_dirs: Sequence[Path] = ()) -> Path:
+def render(
+    plan: Plan,
+    outdir: Path,
+    *,
+    force: bool = False,
+    templates: Sequence[Path] = (),
+    outputs: Sequence[str] | None = None,
+) -> Path:
     """Write the bundle for `plan` into `outdir` atomically and return its absolute path.
 
     Args:
         plan: the resolved design.
         outdir: bundle directory; must not exist or be empty unless `force`.
         force: replace an existing non-empty directory.
-        template_dirs: user template directories searched before the built-in templates.
+        templates: user template directories searched, file by file, before the built-in templates.
+        outputs: names of the outputs to write (`refarch.render.registry.output_names()`); None writes them all.
 
     Raises:
-        OutputError: the directory cannot be written or exists without `force`.
+        InputError: an unknown output name, a missing template directory, or a template that fails.
+        OutputError: the directory cannot be written or exists without `force`; two outputs write the same file.
     """
-    env = _environment(template_dirs)
+    selected = select_outputs(outputs)
+    environment = Templates(templates)
 
     def fill(staging: Path) -> None:
-        files = {
-            "plan.json": plan_json(plan),
-            "summary.md": _render_template(env, "summary/summary.md.j2", plan),
-            "bom.csv": _bom_csv(plan),
-            "cabling.csv": cabling_csv(plan),
-            **_network_files(plan),
-        }
-        for name, text in files.items():
-            _write(staging / name, text)
-        _write(staging / "manifest.json", _manifest(files))
+        context = RenderContext(plan, build_views(plan), environment)
+        files = collect_files(selected, context)
+        for name, content in files.items():
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        (staging / MANIFEST).write_bytes(manifest_json(files).encode("utf-8"))
 
     return write_bundle_atomically(outdir, fill, force)
 
 
-def _environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
-    for directory in template_dirs:
-        if not directory.is_dir():
-            raise InputError("template directory not found", Location(directory), "give a directory of *.j2 files")
-    search = [*map(str, template_dirs), str(builtin_templates_dir())]
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(search),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,  # markdown and config text, not HTML
-    )
-    env.filters["money"] = lambda v: f"${v:,.0f}"
-    env.filters["kw"] = lambda v: f"{v:,.1f} kW"
-    env.filters["days"] = lambda v: "n/a" if v is None else f"{v / 86400:,.1f} days"
-    env.filters["mwh"] = lambda v: "n/a" if v is None else f"{v:,.1f} MWh"
-    env.filters["count"] = lambda v: f"{v:,}"
-    return env
+def collect_files(outputs: Sequence[Output], context: RenderContext) -> dict[str, bytes]:
+    """Every file of `outputs`, as bytes (text encoded as UTF-8), keyed by its path in the bundle.
 
-
-def _render_template(env: jinja2.Environment, name: str, plan: Plan) -> str:
-    """Render one template; a broken user template is reported with its file and line, not a traceback."""
-    try:
-        return env.get_template(name).render(plan=plan)
-    except jinja2.TemplateSyntaxError as exc:
-        raise InputError(
-            f"template syntax error: {exc.message}", Location(Path(exc.filename or name), "", exc.lineno)
-        ) from None
-    except jinja2.TemplateError as exc:
-        raise InputError(
-            f"template '{name}' failed: {exc.message}",
-            None,
-            "templates see only `plan`; `refarch schema plan` lists its fields",
-        ) from None
-
-
-def _network_files(plan: Plan) -> dict[str, str]:
-    """Per fabric: validation exports and diagrams (DOT source and SVG rendered by graphviz's dot)."""
-    roles = {d.name: d.role for rack in plan.racks for d in rack.devices}
-    files = {}
-    for name, fabric in sorted(plan.fabrics.items()):
-        files[f"validation/{name}.p2p.csv"] = p2p_csv(plan, name)
-        files[f"validation/{name}.topo.dot"] = topology_dot(plan, name)
-        diagrams = {f"{name}-topology": fabric_dot(fabric, roles)}
-        if fabric.rail_optimized:
-            diagrams[f"{name}-su1"] = su_detail_dot(fabric, roles, su=1)
-        for stem, source in diagrams.items():
-            files[f"diagrams/{stem}.dot"] = source
-            files[f"diagrams/{stem}.svg"] = dot_to_svg(source, stem)
+    Raises:
+        OutputError: a path is not a plain relative path, is `manifest.json`, is claimed by two outputs, or is a
+            file where another output puts a directory.
+    """
+    files: dict[str, bytes] = {}
+    owners: dict[str, str] = {}
+    for output in outputs:
+        for name, content in output.build(context).items():
+            _check_path(name, output.name)
+            if name in owners:
+                raise OutputError(f"outputs '{owners[name]}' and '{output.name}' both write '{name}'")
+            owners[name] = output.name
+            files[name] = content.encode("utf-8") if isinstance(content, str) else content
+    directories = {str(parent) for name in files for parent in PurePosixPath(name).parents}
+    for name in sorted(files.keys() & directories):
+        raise OutputError(f"output '{owners[name]}' writes a file '{name}' where another output puts a directory")
     return files
 
 
-def _bom_csv(plan: Plan) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(BOM_COLUMNS)
-    for line in plan.bom:
-        writer.writerow(
-            [line.part, line.description, line.category, line.quantity, f"{line.unit_price_usd:.2f}",
-             f"{line.extended_price_usd:.2f}", line.confidence, line.source]
-        )  # fmt: skip
-    return buffer.getvalue()
+def _check_path(name: str, output: str) -> None:
+    path = PurePosixPath(name)
+    plain = name == str(path) and not path.is_absolute() and all(part not in ("", ".", "..") for part in path.parts)
+    if not plain or "\\" in name:
+        raise OutputError(f"output '{output}' names the file '{name}', which is not a plain path inside the bundle")
+    if name == MANIFEST:
+        raise OutputError(f"output '{output}' writes '{MANIFEST}', which the bundle writer keeps for itself")
 
 
-def _manifest(files: dict[str, str]) -> str:
-    digests = {name: hashlib.sha256(text.encode()).hexdigest() for name, text in sorted(files.items())}
+def manifest_json(files: dict[str, bytes]) -> str:
+    """The manifest: the SHA-256 of every file written (the manifest itself aside), by path, sorted."""
+    digests = {name: hashlib.sha256(content).hexdigest() for name, content in sorted(files.items())}
     return json.dumps({"files": digests}, sort_keys=True, indent=2) + "\n"
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8", newline="\n")
