@@ -16,7 +16,7 @@ from refarch.perf.calibration.file import default_calibration
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.records import InferenceEstimate, TrainingEstimate, TrainingResult
 from refarch.plan import Plan
-from refarch.render.stage import plan_json
+from refarch.render.plan_json import plan_json
 from refarch.sizing.context import WorkloadContext
 from refarch.sizing.stage import size
 from refarch.sizing.workloads import resolve_workloads
