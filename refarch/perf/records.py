@@ -103,13 +103,10 @@ class InferenceEstimate(FrozenRecord):
 WorkloadEstimate = Annotated[TrainingEstimate | InferenceEstimate, Field(discriminator="kind")]
 
 
-@dataclass(frozen=True)
-class TrainingResult:
-    """A training estimate with its band of tokens/s (+-`band.fraction`: the calibration's error) and assumptions."""
+class _EstimateOf:
+    """What a result says of its record: which workload, on which platform, on how many systems."""
 
-    record: TrainingEstimate
-    band: Band
-    assumptions: tuple[Assumption, ...]
+    record: TrainingEstimate | InferenceEstimate
 
     @property
     def workload(self) -> str:
@@ -125,6 +122,15 @@ class TrainingResult:
     def systems(self) -> int:
         """How many systems it is estimated on."""
         return self.record.systems
+
+
+@dataclass(frozen=True)
+class TrainingResult(_EstimateOf):
+    """A training estimate with its band of tokens/s (+-`band.fraction`: the calibration's error) and assumptions."""
+
+    record: TrainingEstimate
+    band: Band
+    assumptions: tuple[Assumption, ...]
 
     @property
     def layout_notes(self) -> list[str]:
@@ -144,7 +150,7 @@ class TrainingResult:
 
 
 @dataclass(frozen=True)
-class InferenceResult:
+class InferenceResult(_EstimateOf):
     """An inference estimate with its band of output tokens/s and assumptions; `wafer` says whether a replica is
     pipelined wafers rather than tensor-parallel GPUs."""
 
@@ -152,21 +158,6 @@ class InferenceResult:
     band: Band
     assumptions: tuple[Assumption, ...]
     wafer: bool = False
-
-    @property
-    def workload(self) -> str:
-        """The workload estimated."""
-        return self.record.workload
-
-    @property
-    def platform(self) -> str:
-        """The system id it is estimated on."""
-        return self.record.platform
-
-    @property
-    def systems(self) -> int:
-        """How many systems it is estimated on."""
-        return self.record.systems
 
     @property
     def replica(self) -> str:
