@@ -14,7 +14,7 @@ import pytest
 import refarch.cli.console as console
 from refarch.render.registry import output_names
 
-from .conftest import EXAMPLES, MINIMAL_SPEC, REPO, CliResult
+from ..conftest import EXAMPLES, MINIMAL_SPEC, REPO, CliResult
 
 Run = Callable[..., CliResult]
 

@@ -15,7 +15,7 @@ from refarch.inputs.spec import load_spec
 from refarch.sizing.network_choice import choose_network, default_compute_switch
 from refarch.sizing.stage import size
 
-from .conftest import MINIMAL_SPEC
+from ..conftest import MINIMAL_SPEC
 
 
 @pytest.mark.parametrize(

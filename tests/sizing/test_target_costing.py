@@ -34,7 +34,7 @@ from refarch.sizing.targets import allowed_platforms, compute_cost, platform_out
 from refarch.sizing.training_targets import fewer_below
 from refarch.sizing.workloads import resolve_workloads
 
-from .conftest import REPO
+from ..conftest import REPO
 
 SOURCE = REPO / "examples" / "train-70b-in-30-days.yaml"
 TEXT = SOURCE.read_text().replace("time_to_train: 30 days", "time_to_train: 31 days")

@@ -10,7 +10,7 @@ import pytest
 from refarch.errors import SpecError
 from refarch.inputs.spec import load_spec
 
-from .conftest import EXAMPLES, MINIMAL_SPEC
+from ..conftest import EXAMPLES, MINIMAL_SPEC
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])

@@ -13,7 +13,7 @@ from refarch.inputs.spec import load_spec
 from refarch.sizing.model_checks import PARAMS_TOLERANCE, shape_params_range
 from refarch.sizing.stage import size
 
-from .conftest import MINIMAL_SPEC, REPO, CliResult
+from ..conftest import MINIMAL_SPEC, REPO, CliResult
 
 
 def test_preset_expands_and_overrides(catalog: Catalog, write_spec: Callable[[str], Path]) -> None:

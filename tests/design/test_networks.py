@@ -22,7 +22,7 @@ from refarch.render.views import build_views
 from refarch.sizing.network_choice import scalable_unit_systems
 from refarch.types import FabricTechnology
 
-from .conftest import REPO, CliResult
+from ..conftest import REPO, CliResult
 
 
 def _spec(tmp_path: Path, platform: str, systems: int, network: str = "", cooling: str = "[air, rdhx]") -> Path:
