@@ -2,17 +2,19 @@
 
 An output is a named plugin with a one-line description and a function from a `RenderContext` to files,
 `{relative path: text or bytes}`. The render stage builds the context once and hands the same one to every
-selected output, so the views are computed once whatever the number of outputs.
+selected output, so the views are computed once whatever the number of outputs, and only if an output reads them
+(plan.json, the summary, the BOM and the validation files do not: `--outputs plan` builds no views).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from refarch.plan import Plan
 from refarch.render.templating import Templates
-from refarch.render.views import PlanViews
+from refarch.render.views import PlanViews, build_views
 
 __all__ = ["Files", "Output", "RenderContext"]
 
@@ -25,8 +27,12 @@ class RenderContext:
     """Everything an output may read: the Plan, the views shared by all outputs, and the template environment."""
 
     plan: Plan
-    views: PlanViews
     templates: Templates
+
+    @functools.cached_property
+    def views(self) -> PlanViews:
+        """The shared views of the plan, built the first time an output asks for them."""
+        return build_views(self.plan)
 
     def template(self, name: str) -> str:
         """Render the template `name` with the variables every template sees: `plan` and `views`.

@@ -18,7 +18,6 @@ from refarch.render.bundle import write_bundle_atomically
 from refarch.render.context import Output, RenderContext
 from refarch.render.registry import select_outputs
 from refarch.render.templating import Templates
-from refarch.render.views import build_views
 
 __all__ = ["MANIFEST", "collect_files", "manifest_json", "render"]
 
@@ -50,7 +49,7 @@ def render(
     environment = Templates(templates)
 
     def fill(staging: Path) -> None:
-        context = RenderContext(plan, build_views(plan), environment)
+        context = RenderContext(plan, environment)
         files = collect_files(selected, context)
         for name, content in files.items():
             path = staging / name

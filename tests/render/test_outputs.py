@@ -18,7 +18,6 @@ from refarch.render.context import Files, Output, RenderContext
 from refarch.render.registry import OUTPUTS, output_names, select_outputs
 from refarch.render.stage import MANIFEST, collect_files, render
 from refarch.render.templating import Templates
-from refarch.render.views import build_views
 
 # The files each output writes for the tiny plan: exact names, or a folder whose files it owns alone.
 OWNS: dict[str, Callable[[str], bool]] = {
@@ -125,13 +124,13 @@ CLASHES = [
 def test_outputs_cannot_claim_one_path_or_leave_the_bundle(
     tiny_plan: Plan, outputs: list[Output], message: str
 ) -> None:
-    context = RenderContext(tiny_plan, build_views(tiny_plan), Templates())
+    context = RenderContext(tiny_plan, Templates())
     with pytest.raises(OutputError, match=message.replace("(", r"\(").replace(")", r"\)")):
         collect_files(outputs, context)
 
 
 def test_text_and_bytes_are_written_as_given(tiny_plan: Plan) -> None:
-    context = RenderContext(tiny_plan, build_views(tiny_plan), Templates())
+    context = RenderContext(tiny_plan, Templates())
     files = collect_files([_fake("a", {"a.txt": "ü\n"}), _fake("b", {"b/c.bin": b"\x00\xff"})], context)
     assert files == {"a.txt": "ü\n".encode(), "b/c.bin": b"\x00\xff"}
 
@@ -140,3 +139,11 @@ def test_an_unknown_output_fails_before_anything_is_written(tiny_plan: Plan, tmp
     with pytest.raises(InputError, match="unknown output 'sumary'"):
         render(tiny_plan, tmp_path / "bundle", outputs=["sumary"])
     assert not (tmp_path / "bundle").exists()
+
+
+def test_outputs_that_read_no_views_do_not_build_them(tiny_plan: Plan) -> None:
+    context = RenderContext(tiny_plan, Templates())
+    collect_files([o for o in OUTPUTS if o.name in ("plan", "bom", "validation")], context)
+    assert "views" not in vars(context)
+    collect_files([o for o in OUTPUTS if o.name == "cabling"], context)
+    assert vars(context)["views"].cables
