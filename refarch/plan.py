@@ -29,6 +29,8 @@ from refarch.types import (
 )
 
 __all__ = [
+    "AddressPlan",
+    "AddressingPlan",
     "REFARCH_VERSION",
     "SCHEMA_VERSION",
     "Assumption",
@@ -49,6 +51,7 @@ __all__ = [
     "Plan",
     "PlanMetadata",
     "PowerPlan",
+    "PrefixPlan",
     "RackDevice",
     "RackPlan",
     "SitePlan",
@@ -60,7 +63,7 @@ __all__ = [
 ]
 
 # Minor versions add fields, major versions change or remove them (history in the README's Architecture section).
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 # The version of refarch that writes plans (pyproject.toml's); `refarch.__version__` is this.
 REFARCH_VERSION = "0.1.0"
 
@@ -122,6 +125,7 @@ class ComputeAllocation(FrozenRecord):
     platform_name: str
     accelerator: str
     accelerators_per_system: int
+    hosts_per_system: int = Field(1, description="operating-system hosts per system (GB200 NVL72: 18 trays)")
     systems: int
     accelerators: int
     sizing: Literal["fixed", "target"]
@@ -254,6 +258,32 @@ class FabricPlan(FrozenRecord):
     cables: list[CableRun]
 
 
+class PrefixPlan(FrozenRecord):
+    """One management network's IPv4 prefix: which fabric it runs on, its gateway and how many addresses it gave."""
+
+    network: Literal["management", "oob"]
+    fabric: str
+    prefix: str
+    gateway: str
+    addresses: int
+
+
+class AddressPlan(FrozenRecord):
+    """One managed interface's address (with its prefix length) on a management network."""
+
+    device: str
+    network: Literal["management", "oob"]
+    interface: str = Field(description="the cabled port, or bond0 for a host's bonded pair")
+    address: str
+
+
+class AddressingPlan(FrozenRecord):
+    """The management networks' prefixes and every managed interface's address, in rack and U order."""
+
+    prefixes: list[PrefixPlan] = Field(default_factory=list)
+    addresses: list[AddressPlan] = Field(default_factory=list)
+
+
 class CoolingPlan(FrozenRecord):
     """Heat rejection by method, with the airflow and liquid flow it needs."""
 
@@ -285,4 +315,5 @@ class Plan(FrozenRecord):
     assumptions: list[Assumption]
     warnings: list[str] = Field(default_factory=list)
     fabrics: dict[str, FabricPlan] = Field(default_factory=dict)
+    addressing: AddressingPlan = Field(default_factory=AddressingPlan)
     performance: list[WorkloadEstimate] = Field(default_factory=list)

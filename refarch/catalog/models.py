@@ -126,6 +126,7 @@ class System(_Mounted):
     kind: Literal["system"]
     accelerator: str
     accelerators: PositiveInt
+    hosts: PositiveInt = Field(1, description="operating-system hosts in the system (GB200 NVL72: 18 compute trays)")
     rack_scale: bool = Field(False, description="the system is a complete rack (it takes a rack of its own)")
     cooling: list[CoolingMethod] = Field(
         min_length=1, description="methods that can cool it; all needed if listed in requires"

@@ -8,6 +8,7 @@ from collections import Counter
 
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import Server, Switch, System
+from refarch.design.addressing import plan_addressing
 from refarch.design.bom import bom_lines
 from refarch.design.cabling import (
     CableGeometry,
@@ -103,6 +104,8 @@ def _design(spec: Spec, context: DesignContext, sizing: Sizing) -> Plan:
     if site.rack_power_limit_assumption:
         assumptions.append(site.rack_power_limit_assumption)
     fabric_plans = {d.request.name: fabric_plan(d, runs[d.request.name]) for d in networks.designs}
+    asked = context.network.asked
+    addressing = plan_addressing(asked.prefixes, racks, runs, asked.prefix_where)
     return Plan(
         metadata=_metadata(spec, catalog),
         summary=_summary(site, sizing, racks, power, capex, fabric_plans),
@@ -117,6 +120,7 @@ def _design(spec: Spec, context: DesignContext, sizing: Sizing) -> Plan:
         assumptions=sorted(assumptions, key=lambda a: a.id),
         warnings=warnings,
         fabrics=fabric_plans,
+        addressing=addressing,
         performance=sizing.performance,
     )
 

@@ -42,6 +42,11 @@ def default_assumptions(spec: Spec) -> list[Assumption]:
         found.append(
             _assumption("network.oversubscription", "compute fabric non-blocking (1:1)", "primary", "fabric.md")
         )
+    addressing = spec.network.addressing
+    for field, purpose in (("management", "in-band management"), ("oob", "out-of-band management")):
+        if field not in addressing.model_fields_set:
+            text = f"{purpose} addresses from {getattr(addressing, field)} (private, RFC 1918), one flat prefix"
+            found.append(_assumption(f"network.addressing.{field}", text, "estimate", "refarch default"))
     if spec.budget is None:
         found.append(
             _assumption("budget", "no capital budget: cost is reported, not limited", "estimate", "refarch default")

@@ -6,7 +6,9 @@ What the spec leaves open (`compute: auto`, no switch) is chosen later, from the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network
 from typing import Literal
 
 from refarch.errors import Location
@@ -19,7 +21,7 @@ __all__ = ["ResolvedNetwork", "resolve_network"]
 @dataclass(frozen=True)
 class ResolvedNetwork:
     """The compute-fabric technology and switch asked for (None: the reference design's), its planes and leaf
-    oversubscription (downlink:uplink, as a number)."""
+    oversubscription (downlink:uplink, as a number), and the management networks' prefixes."""
 
     compute: ComputeTechnology | Literal["auto"]
     switch_id: str | None
@@ -27,6 +29,8 @@ class ResolvedNetwork:
     oversubscription: float
     where: Location  # the spec's network section
     switch_where: Location  # network.switch
+    prefixes: Mapping[str, IPv4Network]  # management network (management, oob) -> its prefix
+    prefix_where: Mapping[str, Location]  # management network -> network.addressing.<network>
 
 
 def resolve_network(spec: Spec) -> ResolvedNetwork:
@@ -39,4 +43,6 @@ def resolve_network(spec: Spec) -> ResolvedNetwork:
         oversubscription=network.oversubscription,
         where=spec.where("network"),
         switch_where=spec.where("network", "switch"),
+        prefixes={"management": network.addressing.management, "oob": network.addressing.oob},
+        prefix_where={n: spec.where("network", "addressing", n) for n in ("management", "oob")},
     )

@@ -7,6 +7,7 @@ description (W, V, A, s, USD, USD/kWh); the resolved Plan re-exposes them under 
 from __future__ import annotations
 
 import re
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -267,6 +268,21 @@ class Site(_Strict):
     electricity_price: EnergyPrice | None = Field(None, description="stored in USD/kWh")
 
 
+class Addressing(_Strict):
+    """IPv4 prefixes of the management networks; refarch gives each managed interface one address from them."""
+
+    management: IPv4Network = Field(
+        IPv4Network("10.0.0.0/16"), description="in-band management: each host's management interface"
+    )
+    oob: IPv4Network = Field(IPv4Network("10.1.0.0/16"), description="out-of-band: BMCs, switch management ports, PDUs")
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Addressing:
+        if self.management.overlaps(self.oob):
+            raise ValueError(f"management {self.management} and oob {self.oob} overlap; give disjoint prefixes")
+        return self
+
+
 class NetworkSpec(_Strict):
     """Scale-out network choices; sizing of the fabric follows the platform's reference design."""
 
@@ -274,6 +290,7 @@ class NetworkSpec(_Strict):
     switch: Identifier | None = Field(None, description="catalog id of the compute-fabric switch")
     planes: int = Field(1, ge=1, le=2, description="independent compute-fabric planes (1 or 2)")
     oversubscription: Ratio = Field(1.0, description="leaf downlink:uplink ratio, e.g. '1:1'")
+    addressing: Addressing = Field(default_factory=Addressing)
 
 
 class Metadata(_Strict):

@@ -74,6 +74,10 @@ BAD = [
      "less than or equal to 2", 15),
     ("  rack_power_limit: 40 kW\n", "  rack_power_limit: 40 kW\nnetwork:\n  oversubscription: '1:2'\n",
      "network.oversubscription", "at least 1:1", 15),
+    ("  rack_power_limit: 40 kW\n", "  rack_power_limit: 40 kW\nnetwork:\n  addressing:\n    oob: 10.0.0.0/8\n",
+     "network.addressing", "overlap; give disjoint prefixes", 15),
+    ("  rack_power_limit: 40 kW\n", "  rack_power_limit: 40 kW\nnetwork:\n  addressing:\n    oob: 10.1.0.1/16\n",
+     "network.addressing.oob", "IPv4 network", 16),
 ]  # fmt: skip
 
 
