@@ -125,6 +125,7 @@ class ComputeAllocation(FrozenRecord):
     platform_name: str
     accelerator: str
     accelerators_per_system: int
+    architecture: Literal["gpu", "wafer"] = "gpu"
     hosts_per_system: int = Field(1, description="operating-system hosts per system (GB200 NVL72: 18 trays)")
     systems: int
     accelerators: int

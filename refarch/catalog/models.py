@@ -126,6 +126,9 @@ class System(_Mounted):
     kind: Literal["system"]
     accelerator: str
     accelerators: PositiveInt
+    architecture: Literal["gpu", "wafer"] = Field(
+        "gpu", description="GPU servers run CUDA hosts; a wafer-scale system is an appliance with support servers"
+    )
     hosts: PositiveInt = Field(1, description="operating-system hosts in the system (GB200 NVL72: 18 compute trays)")
     rack_scale: bool = Field(False, description="the system is a complete rack (it takes a rack of its own)")
     cooling: list[CoolingMethod] = Field(

@@ -79,6 +79,7 @@ def allocation(
         platform_name=system.name,
         accelerator=system.accelerator,
         accelerators_per_system=system.accelerators,
+        architecture=system.architecture,
         hosts_per_system=system.hosts,
         systems=systems,
         accelerators=systems * system.accelerators,
