@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 # Minor versions add fields, major versions change or remove them (history in the README's Architecture section).
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 # The version of refarch that writes plans (pyproject.toml's); `refarch.__version__` is this.
 REFARCH_VERSION = "0.1.0"
 
@@ -127,6 +127,11 @@ class ComputeAllocation(FrozenRecord):
     accelerators_per_system: int
     architecture: Literal["gpu", "wafer"] = "gpu"
     hosts_per_system: int = Field(1, description="operating-system hosts per system (GB200 NVL72: 18 trays)")
+    scale_up_bandwidth_gbps: float | None = Field(
+        None,
+        description="GB/s per accelerator on NVLink-class links, both directions together as datasheets quote it "
+        "(catalog accelerator; 0: none; None: plan.json before 1.3)",
+    )
     systems: int
     accelerators: int
     sizing: Literal["fixed", "target"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from refarch.catalog.loader import Catalog
-from refarch.catalog.models import WORKLOAD_TYPES, Server, SupportRole, System
+from refarch.catalog.models import WORKLOAD_TYPES, Accelerator, Server, SupportRole, System
 from refarch.plan import ComputeAllocation
 from refarch.sizing.context import WorkloadContext
 from refarch.sizing.platform_choice import Candidate
@@ -70,8 +70,15 @@ def allocation(
     systems: int,
     sizing: Literal["fixed", "target"],
     note: str,
+    catalog: Catalog,
 ) -> ComputeAllocation:
-    """`systems` whole systems of `system` for workload `name`, with how the count was decided."""
+    """`systems` whole systems of `system` for workload `name`, with how the count was decided; the accelerator's
+    scale-up bandwidth comes from `catalog` (the acceptance plan's NVLink expectation rests on it).
+
+    Raises:
+        CatalogError: the system's accelerator is no catalog accelerator.
+    """
+    accelerator = catalog.get(system.accelerator, Accelerator)
     return ComputeAllocation(
         workload=name,
         workload_type=workload_type,
@@ -81,6 +88,7 @@ def allocation(
         accelerators_per_system=system.accelerators,
         architecture=system.architecture,
         hosts_per_system=system.hosts,
+        scale_up_bandwidth_gbps=accelerator.scale_up_bandwidth_gbps,
         systems=systems,
         accelerators=systems * system.accelerators,
         sizing=sizing,
@@ -113,7 +121,7 @@ def fixed_allocation(ctx: WorkloadContext) -> Allocated:
                 confidence="derived",
                 source="spec and catalog",
             )
-    return Allocated(allocation(given.name, given.type, system, systems, "fixed", note), system, rounding)
+    return Allocated(allocation(given.name, given.type, system, systems, "fixed", note, ctx.catalog), system, rounding)
 
 
 def target_allocation(ctx: WorkloadContext, picked: Candidate, considered: str) -> Allocated:
@@ -123,7 +131,8 @@ def target_allocation(ctx: WorkloadContext, picked: Candidate, considered: str) 
     met = target_note(picked.estimate, system.name, workload)
     note = f"target: {met}; {considered}"
     systems = picked.estimate.systems
-    return Allocated(allocation(workload.name, workload.workload_type, system, systems, "target", note), system)
+    made = allocation(workload.name, workload.workload_type, system, systems, "target", note, ctx.catalog)
+    return Allocated(made, system)
 
 
 def support_servers(

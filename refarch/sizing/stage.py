@@ -105,7 +105,8 @@ def size(
 def candidate_sizing(workload: WorkloadPlan, system: System, systems: int, catalog: Catalog) -> Sizing:
     """`systems` x `system` for `workload` alone, with their support servers and no estimate: what target sizing
     designs to cost a candidate."""
-    allocations = [allocation(workload.name, workload.workload_type, system, systems, "target", "a target candidate")]
+    made = allocation(workload.name, workload.workload_type, system, systems, "target", "a target candidate", catalog)
+    allocations = [made]
     support = support_servers(allocations, {system.id: system}, catalog)
     return Sizing(
         workloads=[workload],
