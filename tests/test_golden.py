@@ -13,7 +13,12 @@ from .conftest import EXAMPLES, REPO
 
 GOLDEN = REPO / "tests" / "golden"
 # SVGs are left out: their bytes depend on the installed graphviz; their DOT sources are pinned instead.
-FILES = ("plan.json", "summary.md", "bom.csv", "cabling.csv", "diagrams/compute-topology.dot", "validation/oob.p2p.csv")
+FILES = (
+    "plan.json", "summary.md", "bom.csv", "cabling.csv", "diagrams/compute-topology.dot", "validation/oob.p2p.csv",
+    "ansible/site.yml", "ansible/inventory/hosts.yml", "ansible/inventory/group_vars/all/cluster.yml",
+    "ansible/inventory/group_vars/all/acceptance.yml", "ansible/acceptance.md",
+    "ansible/roles/slurm_controller/files/topology.conf",
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])

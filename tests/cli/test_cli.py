@@ -29,7 +29,16 @@ def test_plan_writes_bundle_and_summary(run_cli: Run, tmp_path: Path) -> None:
     assert code == 0, err
     assert "bundle written to" in out and "systems" in out
     names = {p.name for p in (tmp_path / "b").iterdir()}
-    assert names == {"plan.json", "summary.md", "bom.csv", "cabling.csv", "manifest.json", "diagrams", "validation"}
+    assert names == {
+        "plan.json",
+        "summary.md",
+        "bom.csv",
+        "cabling.csv",
+        "manifest.json",
+        "diagrams",
+        "validation",
+        "ansible",
+    }
 
 
 def test_existing_directory_is_not_overwritten_without_force(run_cli: Run, tmp_path: Path) -> None:

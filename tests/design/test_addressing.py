@@ -12,13 +12,14 @@ import pytest
 from refarch import load_spec, plan_spec
 from refarch.catalog.loader import Catalog
 from refarch.errors import InfeasibleError
+from refarch.plan import PrefixPlan
 
 from ..conftest import MINIMAL_SPEC, REPO
 
 
 def test_every_managed_interface_has_one_address_inside_its_prefix(catalog: Catalog) -> None:
     plan = plan_spec(load_spec(REPO / "examples" / "dgx-h100-su.yaml"), catalog)
-    prefixes = {p.network: p for p in plan.addressing.prefixes}
+    prefixes: dict[str, PrefixPlan] = {p.network: p for p in plan.addressing.prefixes}
     assert set(prefixes) == {"management", "oob"}
     for network, fabric in (("management", "inband"), ("oob", "oob")):
         endpoints = {c.a_device for c in plan.fabrics[fabric].cables if c.tier == "endpoint-leaf"}

@@ -1,4 +1,4 @@
-"""Acceptance plan with expected results: `acceptance.md` for people, `group_vars/all/acceptance.yml` for
+"""Acceptance plan with expected results: `acceptance.md` for people, `inventory/group_vars/all/acceptance.yml` for
 `playbooks/validate.yml`. Both hold the same figures (acceptance_figures.py derives them from the Plan).
 
 Keys of acceptance.yml (bandwidths in GB/s for NCCL busbw as nccl-tests prints it, Gb/s for ib_write_bw with
@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import yaml
-
 from refarch.plan import Plan
 from refarch.render.ansible.acceptance_figures import (
     BANDS,
@@ -36,22 +34,18 @@ from refarch.render.ansible.acceptance_figures import (
     rack_power_expectations,
     rail_expectations,
 )
+from refarch.render.ansible.yaml_files import yaml_file
 
 __all__ = ["ACCEPTANCE_MD", "ACCEPTANCE_YML", "acceptance_data", "acceptance_files"]
 
 ACCEPTANCE_MD = "acceptance.md"
-ACCEPTANCE_YML = "group_vars/all/acceptance.yml"
+ACCEPTANCE_YML = "inventory/group_vars/all/acceptance.yml"
 _RATED = [b for b in BANDS if b.bandwidth]
 
 
 def acceptance_files(plan: Plan) -> dict[str, str]:
     """Files under `ansible/` holding the acceptance plan of `plan`, by path relative to `ansible/`."""
-    return {ACCEPTANCE_MD: acceptance_markdown(plan), ACCEPTANCE_YML: _yaml_document(acceptance_data(plan))}
-
-
-def _yaml_document(data: dict[str, object]) -> str:
-    """One YAML document, keys sorted, with its `---`: what yamllint and Ansible expect."""
-    return yaml.safe_dump(data, sort_keys=True, explicit_start=True, default_flow_style=False, width=120)
+    return {ACCEPTANCE_MD: acceptance_markdown(plan), ACCEPTANCE_YML: yaml_file(acceptance_data(plan))}
 
 
 def _num(value: float) -> str:
@@ -310,7 +304,7 @@ def acceptance_markdown(plan: Plan) -> str:
         "",
         "Expected results derived from this plan (plan.json schema " + plan.schema_version + "). Efficiencies are "
         "stated assumptions with their source and confidence; every other figure is the plan's. The same numbers "
-        "are in `group_vars/all/acceptance.yml`, which `playbooks/validate.yml` compares with.",
+        "are in `inventory/group_vars/all/acceptance.yml`, which `playbooks/validate.yml` compares with.",
         "",
     ]
     if gpu:

@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from refarch.plan import AddressPlan, ComputeAllocation, Plan
+from refarch.render.ansible.topology_graph import os_host_names
 from refarch.render.views import DeviceView, PlanViews
 
-__all__ = ["Inventory", "build_inventory", "os_host_names", "ROLE_GROUPS", "SWITCH_TIER_GROUPS"]
+__all__ = ["Inventory", "build_inventory", "ROLE_GROUPS", "SWITCH_TIER_GROUPS"]
 
 # Device role (plan) -> inventory group, for every role but compute systems and switches.
 ROLE_GROUPS: Mapping[str, str] = {
@@ -39,13 +40,6 @@ class Inventory:
     host_vars: Mapping[str, Mapping[str, object]]
 
 
-def os_host_names(system: str, hosts_per_system: int) -> tuple[str, ...]:
-    """The operating-system hosts of one system: the system itself, or `<system>-nNN` per tray when it has several."""
-    if hosts_per_system == 1:
-        return (system,)
-    return tuple(f"{system}-n{k:02d}" for k in range(1, hosts_per_system + 1))
-
-
 def build_inventory(plan: Plan, views: PlanViews) -> Inventory:
     """Every racked device of `plan` placed in its groups, with its variables."""
     allocations = {a.platform: a for a in plan.compute}
@@ -59,6 +53,7 @@ def build_inventory(plan: Plan, views: PlanViews) -> Inventory:
             for group in _groups_of(device, allocations, plan):
                 groups[group].append(host)
             host_vars[host] = variables
+    _subnet_manager_priorities(groups.get("ib_subnet_managers", []), host_vars)
     hosts_by_group = {g: tuple(sorted(hosts)) for g, hosts in sorted(groups.items())}
     for group in _ALWAYS_PRESENT:
         hosts_by_group.setdefault(group, ())
@@ -73,7 +68,7 @@ def _children(hosts_by_group: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[
     present = set(hosts_by_group)
     fabric = tuple(g for g in (*SWITCH_TIER_GROUPS.values(), "oob_mgmt") if g in present)
     wafer = tuple(g for g in ("wafer_systems", *ROLE_GROUPS.values()) if g in present and g != "storage")
-    children = {"fabric": fabric, "cluster": tuple(sorted(present - {"slurm_controller"})) + ("fabric",)}
+    children = {"fabric": fabric, "cluster": (*tuple(sorted(present - {"slurm_controller"})), "fabric")}
     if wafer and "wafer_systems" in present:
         children["wafer_cluster"] = wafer
     if "gpu_nodes" in present:
@@ -150,6 +145,15 @@ def _rails(device: DeviceView, plan: Plan) -> list[dict[str, object]]:
          "leaf": p.peer_device, "leaf_port": p.peer_port}
         for k, p in enumerate(ports, start=1)
     ]  # fmt: skip
+
+
+def _subnet_manager_priorities(managers: Sequence[str], host_vars: dict[str, dict[str, object]]) -> None:
+    """OpenSM priorities: per fabric, the first manager (in rack order) is master at 15, the others standby below."""
+    seen: dict[str, int] = defaultdict(int)
+    for host in managers:
+        fabric = str(host_vars[host]["device_role"]).removesuffix(_MANAGER_SUFFIX)
+        host_vars[host] |= {"opensm_fabric": fabric, "opensm_priority": 15 - seen[fabric]}
+        seen[fabric] += 1
 
 
 def _addresses(assigned: Sequence[AddressPlan]) -> dict[str, dict[str, AddressPlan]]:

@@ -33,7 +33,7 @@ from refarch.render.ansible.topology_graph import (
 
 __all__ = ["TOPOLOGY_PATH", "check_topology", "os_host_names", "topology_files", "topology_text"]
 
-TOPOLOGY_PATH = "roles/slurm/files/topology.conf"
+TOPOLOGY_PATH = "roles/slurm_controller/files/topology.conf"
 _SU = re.compile(r"(?:^|-)(su\d+)(?:-|$)")
 
 

@@ -41,9 +41,10 @@ def _represent_unsafe(dumper: yaml.SafeDumper, value: Unsafe) -> yaml.ScalarNode
 _Dumper.add_representer(Unsafe, _represent_unsafe)
 
 
-def yaml_file(data: object, comment: str = "") -> str:
-    """`data` as one YAML document, keys sorted, preceded by `comment` lines (each prefixed `# `)."""
+def yaml_file(data: object, comment: str = "", *, sort_keys: bool = True) -> str:
+    """`data` as one YAML document, keys sorted (or in insertion order, for playbooks whose `name` leads),
+    preceded by `comment` lines (each prefixed `# `)."""
     header = "".join(f"# {line}\n" if line else "#\n" for line in comment.splitlines())
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=True, explicit_start=True, width=10_000, allow_unicode=True,
+    body = yaml.dump(data, Dumper=_Dumper, sort_keys=sort_keys, explicit_start=True, width=10_000, allow_unicode=True,
                      default_flow_style=False)  # fmt: skip
     return header + body
