@@ -33,7 +33,7 @@ def _bundle(plan: Plan, tmp: Path) -> Path:
     return tmp / "bundle" / "ansible"
 
 
-@pytest.fixture(scope="module", params=[*EXAMPLES, "hostile"])
+@pytest.fixture(scope="module", params=[*EXAMPLES, "hostile", "roce"])
 def planned(
     request: pytest.FixtureRequest, catalog: Catalog, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Plan, Path]:
@@ -44,6 +44,12 @@ def planned(
         spec_file.write_text(_with_description((REPO / "examples" / "dgx-h100-su.yaml").read_text()))
         plan = plan_spec(load_spec(spec_file), catalog)
         assert plan.metadata.description == HOSTILE
+    elif name == "roce":
+        spec_file = tmp / "spec.yaml"
+        text = (REPO / "examples" / "dgx-h100-su.yaml").read_text()
+        spec_file.write_text(text.replace("compute: infiniband ", "compute: roce "))
+        plan = plan_spec(load_spec(spec_file), catalog)
+        assert plan.fabrics["compute"].technology == "ethernet"
     else:
         plan = plan_spec(load_spec(REPO / "examples" / f"{name}.yaml"), catalog)
     return plan, _bundle(plan, tmp)
@@ -121,3 +127,40 @@ def test_nccl_conf_lists_one_hca_per_rail_in_rail_order(catalog: Catalog, tmp_pa
     }
     template = (bundle / "roles" / "nccl_config" / "templates" / "nccl.conf.j2").read_text()
     assert "NCCL_ALGO" not in template and "NCCL_PROTO" not in template
+
+
+def test_rail_test_peers_form_one_ring_per_leaf(catalog: Catalog, tmp_path: Path) -> None:
+    # 4 SUs, with a last SU that is not full, so that rings of different sizes are exercised.
+    text = (REPO / "examples" / "dgx-h100-su.yaml").read_text().replace("systems: 31 ", "systems: 100")
+    spec_file = tmp_path / "spec.yaml"
+    spec_file.write_text(text)
+    plan = plan_spec(load_spec(spec_file), catalog)
+    bundle = _bundle(plan, tmp_path)
+    hostvars = json.loads(_tool("ansible-inventory", bundle, "-i", "inventory", "--list").stdout)["_meta"]["hostvars"]
+    gpu = {h: v for h, v in hostvars.items() if v["device_role"] == "compute"}
+    assert len(gpu) == 100
+    peers = {h: v["ib_write_bw_peer"] for h, v in gpu.items() if "ib_write_bw_peer" in v}
+    # Every host with a peer receives from exactly one host: sending to the next is a permutation.
+    assert sorted(peers.values()) == sorted(peers)
+    for host, peer in peers.items():
+        assert peer != host
+        # Rail k of both hosts meets on one leaf, for every rail.
+        assert [r["leaf"] for r in gpu[host]["rails"]] == [r["leaf"] for r in gpu[peer]["rails"]]
+    # Only a host alone on its leaves goes untested.
+    alone = set(gpu) - set(peers)
+    leaves = Counter(v["rails"][0]["leaf"] for v in gpu.values())
+    assert all(leaves[gpu[h]["rails"][0]["leaf"]] == 1 for h in alone)
+
+
+def test_site_imports_the_fabric_playbook_of_the_planned_technology(planned: tuple[Plan, Path]) -> None:
+    plan, bundle = planned
+    site = (bundle / "site.yml").read_text()
+    compute = plan.fabrics.get("compute")
+    gpu = any(a.architecture == "gpu" for a in plan.compute)  # a wafer-scale cluster's Ethernet is not RoCE
+    roce = gpu and compute is not None and compute.technology == "ethernet"
+    infiniband = any(f.technology == "infiniband" for f in plan.fabrics.values())
+    assert ("playbooks/roce.yml" in site) == roce
+    assert ("playbooks/infiniband.yml" in site) == infiniband
+    if roce:
+        nccl = (bundle / "inventory" / "group_vars" / "gpu_nodes.yml").read_text()
+        assert "nccl_roce: true" in nccl and "nccl_ib_gid_index: 3" in nccl

@@ -230,7 +230,10 @@ def _rail_section(rails: list[RailBandwidth]) -> list[str]:
         "## ib_write_bw per rail",
         "",
         "On every rail, between two hosts on the same leaf: `ib_write_bw -d <hca> -F --report_gbits -s 1048576 "
-        "-D 10` (RoCE: add `-x <gid index>`). Pass: `BW average` at least the minimum.",
+        "-D 10` (RoCE: add `-x <gid index>`). Pass: `BW average` at least the minimum. `validate.yml` runs it on the "
+        "compute rails: the GPU hosts that share a leaf form a ring (`ib_write_bw_peer` in each host's vars), each "
+        "sending to the next while receiving from the previous, one rail at a time; a host alone on its leaf is "
+        "not tested. Storage rails are tested by hand (their HCA names are not in the plan).",
         "",
     ]
     if not rails:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from refarch.plan import AddressPlan, ComputeAllocation, Plan
 from refarch.render.ansible.topology_graph import os_host_names
+from refarch.render.ansible.yaml_files import FlowMapping
 from refarch.render.views import DeviceView, PlanViews
 
 __all__ = ["Inventory", "build_inventory", "ROLE_GROUPS", "SWITCH_TIER_GROUPS"]
@@ -54,6 +55,7 @@ def build_inventory(plan: Plan, views: PlanViews) -> Inventory:
                 groups[group].append(host)
             host_vars[host] = variables
     _subnet_manager_priorities(groups.get("ib_subnet_managers", []), host_vars)
+    _rail_test_peers(groups.get("gpu_nodes", []), host_vars)
     hosts_by_group = {g: tuple(sorted(hosts)) for g, hosts in sorted(groups.items())}
     for group in _ALWAYS_PRESENT:
         hosts_by_group.setdefault(group, ())
@@ -121,8 +123,8 @@ def _device_vars(device: DeviceView, addresses: Mapping[str, AddressPlan], plan:
         variables["oob_interface"] = oob.interface
         variables["oob_address"] = oob.address
     variables["ports"] = [
-        {"port": p.port, "fabric": p.fabric, "plane": p.plane, "speed_gbps": p.speed_gbps,
-         "peer_device": p.peer_device, "peer_port": p.peer_port, "cable_id": p.cable_id}
+        FlowMapping({"port": p.port, "fabric": p.fabric, "plane": p.plane, "speed_gbps": p.speed_gbps,
+         "peer_device": p.peer_device, "peer_port": p.peer_port, "cable_id": p.cable_id})
         for p in device.ports
     ]  # fmt: skip
     rails = _rails(device, plan)
@@ -131,7 +133,7 @@ def _device_vars(device: DeviceView, addresses: Mapping[str, AddressPlan], plan:
     return variables
 
 
-def _rails(device: DeviceView, plan: Plan) -> list[dict[str, object]]:
+def _rails(device: DeviceView, plan: Plan) -> list[FlowMapping]:
     """The NIC-to-rail map of a compute endpoint: its compute-fabric ports in port order, rail k on port k.
 
     `hca` is the RDMA device name NCCL is given; it assumes the compute NICs enumerate as mlx5_0.. in rail order
@@ -141,8 +143,8 @@ def _rails(device: DeviceView, plan: Plan) -> list[dict[str, object]]:
         return []
     ports = [p for p in device.ports if p.fabric == "compute" and p.tier == "endpoint-leaf"]
     return [
-        {"rail": k, "plane": p.plane, "port": p.port, "hca": f"mlx5_{k - 1}", "speed_gbps": p.speed_gbps,
-         "leaf": p.peer_device, "leaf_port": p.peer_port}
+        FlowMapping({"rail": k, "plane": p.plane, "port": p.port, "hca": f"mlx5_{k - 1}", "speed_gbps": p.speed_gbps,
+                     "leaf": p.peer_device, "leaf_port": p.peer_port})
         for k, p in enumerate(ports, start=1)
     ]  # fmt: skip
 
@@ -154,6 +156,24 @@ def _subnet_manager_priorities(managers: Sequence[str], host_vars: dict[str, dic
         fabric = str(host_vars[host]["device_role"]).removesuffix(_MANAGER_SUFFIX)
         host_vars[host] |= {"opensm_fabric": fabric, "opensm_priority": 15 - seen[fabric]}
         seen[fabric] += 1
+
+
+def _rail_test_peers(hosts: Sequence[str], host_vars: dict[str, dict[str, object]]) -> None:
+    """`ib_write_bw_peer` for validate.yml's per-rail test: the next host, in name order, on the same rail-1 leaf.
+
+    In a rail-optimised fabric, hosts that share their rail-1 leaf share the leaf of every rail, so each rail is
+    measured through exactly one switch. The hosts of a leaf form a ring (each sends to the next and receives
+    from the previous one), which works for any number of hosts; a host alone on its leaf has no peer."""
+    by_leaf: dict[str, list[str]] = defaultdict(list)
+    for host in sorted(hosts):
+        rails = host_vars[host].get("rails")
+        if isinstance(rails, list) and rails:
+            by_leaf[str(rails[0]["leaf"])].append(host)
+    for ring in by_leaf.values():
+        if len(ring) < 2:
+            continue
+        for host, peer in zip(ring, [*ring[1:], ring[0]], strict=True):
+            host_vars[host]["ib_write_bw_peer"] = peer
 
 
 def _addresses(assigned: Sequence[AddressPlan]) -> dict[str, dict[str, AddressPlan]]:
