@@ -78,12 +78,23 @@ def _label(allowed: tuple[CoolingMethod, ...], air_w: float, liquid_w: float, ra
     if method is None:
         options = [m for m in ("air", "rdhx") if m in allowed]
         method = options[-1] if options else "air"
-        limit = COOLING_PRESETS[method].rack_limit_w / 1000
-        warning = (
-            f"rack {rack_name} has {air_w / 1000:.1f} kW of air-cooled equipment, above the {limit:g} kW practical "
-            f"limit of '{method}' cooling" + ("" if options else " (site.cooling offers no air-side method)")
-        )
+        warning = _air_warning(rack_name, air_w, options, allowed)
     return RackCooling(f"liquid+{method}" if liquid_w else method, air_w, liquid_w, warning)
+
+
+def _air_warning(rack_name: str, air_w: float, options: Sequence[str], allowed: tuple[CoolingMethod, ...]) -> str:
+    heat = f"{air_w / 1000:.1f} kW" if air_w >= 1000 else f"{air_w:.0f} W"
+    if not options:
+        # The heat is small (a rack-scale system's air-cooled residue) but still needs an air side in the room.
+        return (
+            f"rack {rack_name} has {heat} of air-cooled equipment, but site.cooling ({', '.join(allowed)}) offers no "
+            "air-side method to remove it: add 'air' or 'rdhx' to site.cooling"
+        )
+    limit = COOLING_PRESETS[options[-1]].rack_limit_w / 1000
+    return (
+        f"rack {rack_name} has {heat} of air-cooled equipment, above the {limit:g} kW practical limit of "
+        f"'{options[-1]}' cooling"
+    )
 
 
 def cooling_plan(racks: Sequence[RackCooling]) -> CoolingPlan:
