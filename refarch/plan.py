@@ -49,6 +49,7 @@ __all__ = [
     "Parallelism",
     "PerformanceEstimate",
     "Plan",
+    "PartPlan",
     "PlanMetadata",
     "PowerPlan",
     "PrefixPlan",
@@ -63,7 +64,7 @@ __all__ = [
 ]
 
 # Minor versions add fields, major versions change or remove them (history in the README's Architecture section).
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 # The version of refarch that writes plans (pyproject.toml's); `refarch.__version__` is this.
 REFARCH_VERSION = "0.1.0"
 
@@ -205,6 +206,26 @@ class PowerPlan(FrozenRecord):
     feed_loss: list[FeedLossCheck]
 
 
+class PartPlan(FrozenRecord):
+    """A catalog part the plan uses, with what a DCIM needs to model it (manufacturer, model, size, power).
+
+    Fields that do not apply to the part's kind are None (a cable has no height, a rack no power draw)."""
+
+    id: str
+    kind: str
+    name: str
+    vendor: str
+    height_u: int | None = None
+    max_power_w: float | None = None
+    typical_power_w: float | None = None
+    power_supplies: int | None = Field(None, description="PSUs of a system, when the catalog lists them")
+    width_mm: int | None = Field(None, description="racks only")
+    depth_mm: int | None = Field(None, description="racks only")
+    rack_standard: Literal["eia-310", "orv3"] | None = Field(None, description="racks only: 19-inch or 21-inch rails")
+    confidence: Confidence
+    source: str
+
+
 class BomLine(FrozenRecord):
     """One line of the bill of materials."""
 
@@ -322,4 +343,5 @@ class Plan(FrozenRecord):
     warnings: list[str] = Field(default_factory=list)
     fabrics: dict[str, FabricPlan] = Field(default_factory=dict)
     addressing: AddressingPlan = Field(default_factory=AddressingPlan)
+    parts: list[PartPlan] = Field(default_factory=list, description="every catalog part in racks or the BOM, by id")
     performance: list[WorkloadEstimate] = Field(default_factory=list)

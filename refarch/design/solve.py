@@ -23,6 +23,7 @@ from refarch.design.context import DesignContext, design_context
 from refarch.design.cooling import RackCooling, cooling_plan
 from refarch.design.networks.fabric_record import fabric_plan
 from refarch.design.networks.layout import design_host_fabrics, design_network_racks
+from refarch.design.parts import part_plans
 from refarch.design.power import choose_pdu, feed_loss_check, usable_w_per_circuit
 from refarch.design.rack_plans import rack_plans
 from refarch.design.racks import MountedItem, RackLayout, choose_rack, layout_racks
@@ -122,6 +123,14 @@ def _design(spec: Spec, context: DesignContext, sizing: Sizing) -> Plan:
         fabrics=fabric_plans,
         addressing=addressing,
         performance=sizing.performance,
+        parts=part_plans(
+            catalog,
+            [
+                *(line.part for line in bom),
+                *(r.catalog_id for r in racks),
+                *(d.catalog_id for r in racks for d in r.devices),
+            ],
+        ),
     )
 
 
