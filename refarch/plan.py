@@ -219,6 +219,7 @@ class PartPlan(FrozenRecord):
     max_power_w: float | None = None
     typical_power_w: float | None = None
     power_supplies: int | None = Field(None, description="PSUs of a system, when the catalog lists them")
+    power_supplies_required: int | None = Field(None, description="PSUs that must work for full performance")
     width_mm: int | None = Field(None, description="racks only")
     depth_mm: int | None = Field(None, description="racks only")
     rack_standard: Literal["eia-310", "orv3"] | None = Field(None, description="racks only: 19-inch or 21-inch rails")

@@ -25,7 +25,7 @@ def _part(catalog: Catalog, part_id: str) -> PartPlan:
         "typical_power_w": getattr(entry, "typical_power_w", None),
     }  # fmt: skip
     if isinstance(entry, System) and entry.psu is not None:
-        fields["power_supplies"] = entry.psu.count
+        fields |= {"power_supplies": entry.psu.count, "power_supplies_required": entry.psu.required}
     if isinstance(entry, Rack):
         fields |= {
             "width_mm": entry.width_mm,
