@@ -18,6 +18,7 @@ FILES = (
     "ansible/site.yml", "ansible/inventory/hosts.yml", "ansible/inventory/group_vars/all/cluster.yml",
     "ansible/inventory/group_vars/all/acceptance.yml", "ansible/acceptance.md",
     "ansible/roles/slurm_controller/files/topology.conf",
+    "terraform/site.tf", "terraform/racks.tf", "terraform/device_types.tf", "terraform/power.tf", "terraform/README.md",
 )  # fmt: skip
 
 

@@ -38,6 +38,7 @@ def test_plan_writes_bundle_and_summary(run_cli: Run, tmp_path: Path) -> None:
         "diagrams",
         "validation",
         "ansible",
+        "terraform",
     }
 
 

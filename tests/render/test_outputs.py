@@ -28,6 +28,7 @@ OWNS: dict[str, Callable[[str], bool]] = {
     "diagrams": lambda path: path.startswith("diagrams/") and path.endswith((".dot", ".svg")),
     "validation": lambda path: path.startswith("validation/") and path.endswith((".p2p.csv", ".topo.dot")),
     "ansible": lambda path: path.startswith("ansible/"),
+    "terraform": lambda path: path.startswith("terraform/") and path.endswith((".tf", "README.md")),
 }
 
 
@@ -42,7 +43,7 @@ def full_bundle(tiny_plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> di
 
 def test_the_registry_names_are_stable() -> None:
     """Users select outputs by these names; renaming one breaks their scripts."""
-    assert output_names() == ("plan", "summary", "bom", "cabling", "diagrams", "validation", "ansible")
+    assert output_names() == ("plan", "summary", "bom", "cabling", "diagrams", "validation", "ansible", "terraform")
     assert all(o.description and "\n" not in o.description for o in OUTPUTS)
 
 

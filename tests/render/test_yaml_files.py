@@ -91,7 +91,7 @@ def test_no_aliases_even_for_shared_objects() -> None:
 
 
 def test_libyaml_is_present_and_writes_what_the_python_emitter_writes() -> None:
-    # The bundle relies on libyaml for speed (bench/bench_ansible.py); PyYAML's wheels include it.
+    # The bundle relies on libyaml for speed (bench/bench_outputs.py); PyYAML's wheels include it.
     assert yaml.__with_libyaml__
     document = _document()
     options: dict[str, Any] = {"explicit_start": True, "width": 10_000, "allow_unicode": True}
