@@ -1,7 +1,7 @@
 """The `refarch` command: assembles the command groups and maps exceptions to exit codes. Nothing else lives here.
 
 Commands live one group per module: `plan` (plan, validate), `catalog`, `schema`, `estimate` (estimate, compare),
-`perf` (calibrate, perf report); options shared between them in `options`.
+`perf` (calibrate, perf report), `netbox` (netbox push); options shared between them in `options`.
 
 `main` is the one place that maps exceptions to exit codes:
 0 ok, 1 internal error (a bug: please report), 2 bad input or not supported yet, 3 infeasible design,
@@ -19,6 +19,7 @@ from rich.markup import escape
 from refarch.cli.catalog import catalog_app
 from refarch.cli.console import HELP_MARKUP, make_console
 from refarch.cli.estimate import compare_command, estimate_command
+from refarch.cli.netbox import netbox_app
 from refarch.cli.perf import calibrate_command, perf_app
 from refarch.cli.plan import plan_command, validate_command
 from refarch.cli.schema import schema_command
@@ -43,6 +44,7 @@ app.command("validate")(validate_command)
 app.command("schema")(schema_command)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(perf_app, name="perf")
+app.add_typer(netbox_app, name="netbox")
 
 out = make_console()
 err = make_console(stderr=True)

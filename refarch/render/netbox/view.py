@@ -68,6 +68,7 @@ class RackType:
     u_height: int
     outer_width_mm: int | None
     outer_depth_mm: int | None
+    outer_unit: str | None  # NetBox wants a unit with the outer dimensions, and none without them
 
 
 @dataclass(frozen=True)
@@ -271,7 +272,7 @@ def _manufacturers(parts: dict[str, PartPlan], ids: set[str]) -> tuple[Manufactu
 def _rack_type(part: PartPlan) -> RackType:
     width = 21 if part.rack_standard == "orv3" else 19
     return RackType(part.id, part.name, slugify(part.id), slugify(part.vendor), "4-post-cabinet", width,
-                    part.height_u or 0, part.width_mm, part.depth_mm)  # fmt: skip
+                    part.height_u or 0, part.width_mm, part.depth_mm, "mm" if part.width_mm else None)  # fmt: skip
 
 
 def _rack(rack: RackPlan) -> Rack:

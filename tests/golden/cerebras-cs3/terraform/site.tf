@@ -4,6 +4,7 @@
 resource "netbox_tag" "plan" {
   name        = "refarch-cerebras-cs3"
   slug        = "refarch-cerebras-cs3"
+  color_hex   = "9e9e9e"
   description = "Objects managed by refarch for plan cerebras-cs3"
 }
 

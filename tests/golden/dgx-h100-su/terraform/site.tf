@@ -4,6 +4,7 @@
 resource "netbox_tag" "plan" {
   name        = "refarch-dgx-h100-su"
   slug        = "refarch-dgx-h100-su"
+  color_hex   = "9e9e9e"
   description = "Objects managed by refarch for plan dgx-h100-su"
 }
 

@@ -4,6 +4,7 @@
 resource "netbox_tag" "plan" {
   name        = "refarch-gb200-nvl72-pod"
   slug        = "refarch-gb200-nvl72-pod"
+  color_hex   = "9e9e9e"
   description = "Objects managed by refarch for plan gb200-nvl72-pod"
 }
 

@@ -58,6 +58,7 @@ resource "netbox_device_role" "role" {
   name      = each.value.name
   slug      = each.value.slug
   color_hex = each.value.color
+  vm_role   = false
   tags      = [netbox_tag.plan.name]
 }
 

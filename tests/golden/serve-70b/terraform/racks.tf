@@ -3,7 +3,7 @@
 
 locals {
   rack_types = {
-    "rack-48u" = { model = "48U 19-inch cabinet, 600 x 1200 mm", slug = "rack-48u", manufacturer = "generic", form_factor = "4-post-cabinet", width = 19, u_height = 48, outer_width_mm = 600, outer_depth_mm = 1200 }
+    "rack-48u" = { model = "48U 19-inch cabinet, 600 x 1200 mm", slug = "rack-48u", manufacturer = "generic", form_factor = "4-post-cabinet", width = 19, u_height = 48, outer_width_mm = 600, outer_depth_mm = 1200, outer_unit = "mm" }
   }
   racks = {
     "r001" = { name = "r001", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
@@ -24,20 +24,22 @@ resource "netbox_rack_type" "rack_type" {
   starting_unit   = 1
   outer_width     = each.value.outer_width_mm
   outer_depth     = each.value.outer_depth_mm
-  outer_unit      = "mm"
+  outer_unit      = each.value.outer_unit
   tags            = [netbox_tag.plan.name]
 }
 
 resource "netbox_rack" "rack" {
   for_each = local.racks
 
-  name         = each.value.name
-  site_id      = netbox_site.site.id
-  location_id  = netbox_location.row[each.value.location].id
-  rack_type_id = netbox_rack_type.rack_type[each.value.rack_type].id
-  status       = "planned"
-  width        = local.rack_types[each.value.rack_type].width
-  u_height     = each.value.u_height
-  description  = each.value.description
-  tags         = [netbox_tag.plan.name]
+  # The rack's type is in its description: provider 5.6.x sets width, height and form factor on the rack itself
+  # (rack_type_id arrived in later 5.x releases and conflicts with them).
+  name        = each.value.name
+  site_id     = netbox_site.site.id
+  location_id = netbox_location.row[each.value.location].id
+  status      = "planned"
+  form_factor = local.rack_types[each.value.rack_type].form_factor
+  width       = local.rack_types[each.value.rack_type].width
+  u_height    = each.value.u_height
+  description = each.value.description
+  tags        = [netbox_tag.plan.name]
 }

@@ -4,6 +4,7 @@
 resource "netbox_tag" "plan" {
   name        = "refarch-serve-70b"
   slug        = "refarch-serve-70b"
+  color_hex   = "9e9e9e"
   description = "Objects managed by refarch for plan serve-70b"
 }
 

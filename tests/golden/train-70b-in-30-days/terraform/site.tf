@@ -4,6 +4,7 @@
 resource "netbox_tag" "plan" {
   name        = "refarch-train-70b-in-30-days"
   slug        = "refarch-train-70b-in-30-days"
+  color_hex   = "9e9e9e"
   description = "Objects managed by refarch for plan train-70b-in-30-days"
 }
 
