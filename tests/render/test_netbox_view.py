@@ -62,6 +62,8 @@ def test_every_reference_resolves(planned: tuple[Plan, NetBoxView]) -> None:
     assert {f.power_panel for f in view.power_feeds} <= {p.key for p in view.power_panels}
     assert {f.rack for f in view.power_feeds} <= set(racks)
     assert {a.interface for a in view.ip_addresses} <= set(interfaces)
+    vrfs = {v.key for v in view.vrfs}
+    assert {p.vrf for p in view.prefixes} | {a.vrf for a in view.ip_addresses} <= vrfs
     ends = Counter(end for c in view.cables for end in (c.a_interface, c.b_interface))
     assert set(ends) <= set(interfaces)
     assert max(ends.values()) == 1, "an interface takes one cable"

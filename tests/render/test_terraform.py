@@ -32,7 +32,8 @@ FOR_EACH = {
     "netbox_device_role": ("device_roles", "device_roles"), "netbox_device_type": ("device_types", "device_types"),
     "netbox_device": ("devices", "devices"), "netbox_device_interface": ("interfaces", "interfaces"),
     "netbox_cable": ("cables", "cables"), "netbox_power_panel": ("power_panels", "power_panels"),
-    "netbox_power_feed": ("power_feeds", "power_feeds"), "netbox_prefix": ("prefixes", "prefixes"),
+    "netbox_power_feed": ("power_feeds", "power_feeds"), "netbox_vrf": ("vrfs", "vrfs"),
+    "netbox_prefix": ("prefixes", "prefixes"),
     "netbox_ip_address": ("ip_addresses", "ip_addresses"),
 }  # fmt: skip
 

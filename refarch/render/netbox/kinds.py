@@ -155,14 +155,20 @@ def _feeds(view: NetBoxView, ids: Ids) -> Desired:
     ]  # fmt: skip
 
 
+def _vrfs(view: NetBoxView, ids: Ids) -> Desired:
+    return [(v.key, {"name": v.name, "description": v.description, "enforce_unique": True, "tags": _tags(ids)})
+            for v in view.vrfs]  # fmt: skip
+
+
 def _prefixes(view: NetBoxView, ids: Ids) -> Desired:
-    return [(p.key, {"prefix": p.prefix, "status": "reserved", "description": p.description, "tags": _tags(ids)})
-            for p in view.prefixes]  # fmt: skip
+    return [(p.key, {"prefix": p.prefix, "vrf": ids["vrf"][p.vrf], "status": "reserved",
+                     "description": p.description, "tags": _tags(ids)}) for p in view.prefixes]  # fmt: skip
 
 
 def _addresses(view: NetBoxView, ids: Ids) -> Desired:
     return [
-        (a.key, {"address": a.address, "status": "reserved", "assigned_object_type": "dcim.interface",
+        (a.key, {"address": a.address, "vrf": ids["vrf"][a.vrf], "status": "reserved",
+                 "assigned_object_type": "dcim.interface",
                  "assigned_object_id": ids["interface"][a.interface], "description": a.description,
                  "tags": _tags(ids)})
         for a in view.ip_addresses
@@ -222,6 +228,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("cable", "dcim.cables", True, _cables, _cable_key),
     Kind("power_panel", "dcim.power_panels", True, _panels, _name),
     Kind("power_feed", "dcim.power_feeds", True, _feeds, _name),
+    Kind("vrf", "ipam.vrfs", True, _vrfs, _name),
     Kind("prefix", "ipam.prefixes", True, _prefixes, _prefix_key),
     Kind("ip_address", "ipam.ip_addresses", True, _addresses, _address_key),
 )

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pynetbox
@@ -23,7 +25,8 @@ from refarch.render.netbox.view import NetBoxView
 
 __all__ = ["Change", "PushReport", "push_view"]
 
-_CHUNK = 250  # objects per bulk request: NetBox validates a request in one transaction
+_CHUNK = 100  # objects per bulk request: NetBox validates a request in one transaction
+_WORKERS = 4  # bulk requests in flight at once
 _DRY_ID = -1  # stands in for the id of an object a dry run would create
 
 
@@ -90,7 +93,10 @@ def _push_kind(
             creates.append((key, payload))
             continue
         ids[kind.name][key] = int(record.id)
-        changed = {name: value for name, value in payload.items() if not _same(getattr(record, name, None), value)}
+        # serialize() turns nested records into ids and choices into values without fetching anything; reading
+        # an attribute a nested record lacks would make pynetbox fetch that record (one request per field).
+        current = record.serialize()
+        changed = {name: value for name, value in payload.items() if not _same(current.get(name), value)}
         if changed:
             updates.append((key, {"id": int(record.id), **changed}))
             report.changes.append(Change("update", kind.name, key, tuple(sorted(changed))))
@@ -101,11 +107,12 @@ def _push_kind(
     if dry_run:
         ids[kind.name].update(dict.fromkeys((key for key, _ in creates), _DRY_ID))
         return
-    for chunk in _chunks(creates):
-        made = _call(kind, chunk, lambda c: endpoint.create([payload for _, payload in c]))
+    create = partial(_call, kind, request=lambda c: endpoint.create([payload for _, payload in c]))
+    for chunk, made in _in_parallel(create, list(_chunks(creates))):
         ids[kind.name].update({key: int(record.id) for (key, _), record in zip(chunk, made, strict=True)})
-    for chunk in _chunks(updates):
-        _call(kind, chunk, lambda c: endpoint.update([payload for _, payload in c]))
+    update = partial(_call, kind, request=lambda c: endpoint.update([payload for _, payload in c]))
+    for _ in _in_parallel(update, list(_chunks(updates))):
+        pass
     if prune and retired:
         _call(kind, retired, lambda c: endpoint.delete([record for _, record in c]))
 
@@ -130,7 +137,8 @@ def _existing(endpoint: Any, kind: Kind, view: NetBoxView, desired: Desired, ids
 
 
 def _same(current: Any, wanted: Any) -> bool:
-    """Whether NetBox's value (a record, a choice, a list of tags or terminations) equals the payload's."""
+    """Whether NetBox's serialised value (ids for records, values for choices, lists of tags or terminations)
+    equals the payload's."""
     if isinstance(wanted, list):
         return sorted(_normalise(v) for v in (current or [])) == sorted(_normalise(v) for v in wanted)
     value = _normalise(current)
@@ -142,18 +150,22 @@ def _same(current: Any, wanted: Any) -> bool:
 
 
 def _normalise(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if hasattr(value, "object_id"):  # a cable termination read back as a record
-        return (getattr(value, "object_type", None), value.object_id)
-    if isinstance(value, dict):
-        if "object_id" in value:
-            return (value.get("object_type"), value["object_id"])
-        return value.get("value", value.get("id"))
-    for attribute in ("value", "id"):  # a choice (value, label) or a nested record
-        if hasattr(value, attribute):
-            return getattr(value, attribute)
-    return str(value)
+    """A serialised value in the payload's terms: a cable termination as (type, id), anything else as it is."""
+    if isinstance(value, dict) and "object_id" in value:
+        return (value.get("object_type"), value["object_id"])
+    return value
+
+
+def _in_parallel(
+    request: Callable[[Sequence[Any]], Any], chunks: list[Sequence[Any]]
+) -> Iterator[tuple[Sequence[Any], Any]]:
+    """Each chunk with its response, the requests running `_WORKERS` at a time: NetBox spends most of a bulk
+    request validating and logging each object, one core per request, so concurrent chunks use its workers."""
+    if len(chunks) <= 1:
+        yield from ((chunk, request(chunk)) for chunk in chunks)
+        return
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        yield from zip(chunks, pool.map(request, chunks), strict=True)
 
 
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
@@ -176,12 +188,16 @@ def _refusal(kind: Kind, keys: Sequence[str], exc: Any) -> str:
     detail = exc.error
     with contextlib.suppress(TypeError, ValueError):
         detail = json.loads(exc.error)
+    if isinstance(detail, dict) and isinstance(detail.get("errors"), list):
+        # NetBox 4.7's bulk answer: {"detail": "...", "errors": [{"index": i, "errors": {field: [messages]}}]}
+        detail = {int(e.get("index", -1)): e.get("errors", {}) for e in detail["errors"]}
+        detail = [detail.get(i, {}) for i in range(len(keys))]
     if isinstance(detail, list) and len(detail) == len(keys):
         lines = [f"{kind.name} {key}: {msg}" for key, error in zip(keys, detail, strict=True)
                  for msg in _messages(error)]  # fmt: skip
     else:
         lines = [f"{kind.name}: {msg}" for msg in _messages(detail)]
-    return f"NetBox refused {len(lines)} field(s) (HTTP {status}):\n  " + "\n  ".join(lines)
+    return f"NetBox refused {len(lines)} field(s) of {kind.name} objects (HTTP {status}):\n  " + "\n  ".join(lines)
 
 
 def _messages(error: Any) -> Iterable[str]:

@@ -24,7 +24,7 @@ from refarch.render.views import CableView, DeviceView, PlanViews
 
 __all__ = [
     "NetBoxView", "Site", "Location", "Manufacturer", "RackType", "Rack", "DeviceRole", "PowerPortTemplate",
-    "DeviceType", "Device", "Interface", "Cable", "PowerPanel", "PowerFeed", "Prefix", "IpAddress",
+    "DeviceType", "Device", "Interface", "Cable", "PowerPanel", "PowerFeed", "Vrf", "Prefix", "IpAddress",
     "build_netbox_view", "slugify",
 ]  # fmt: skip
 
@@ -162,9 +162,17 @@ class PowerFeed:
 
 
 @dataclass(frozen=True)
+class Vrf:
+    key: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Prefix:
     key: str
     prefix: str
+    vrf: str
     description: str
 
 
@@ -172,6 +180,7 @@ class Prefix:
 class IpAddress:
     key: str
     address: str
+    vrf: str
     interface: str
     description: str
 
@@ -194,13 +203,14 @@ class NetBoxView:
     cables: tuple[Cable, ...]
     power_panels: tuple[PowerPanel, ...]
     power_feeds: tuple[PowerFeed, ...]
+    vrfs: tuple[Vrf, ...]
     prefixes: tuple[Prefix, ...]
     ip_addresses: tuple[IpAddress, ...]
 
     def counts(self) -> dict[str, int]:
         """Objects per kind (the site counts as one)."""
         kinds = ("locations", "manufacturers", "rack_types", "racks", "device_roles", "device_types", "devices",
-                 "interfaces", "cables", "power_panels", "power_feeds", "prefixes", "ip_addresses")  # fmt: skip
+                 "interfaces", "cables", "power_panels", "power_feeds", "vrfs", "prefixes", "ip_addresses")  # fmt: skip
         return {"sites": 1, **{kind: len(getattr(self, kind)) for kind in kinds}}
 
 
@@ -227,10 +237,12 @@ def build_netbox_view(plan: Plan, views: PlanViews, version: str | SlugTable = D
             raise OutputError(f"no NetBox slug table for version {version!r} (known: 4.6, 4.7)") from None
     parts = {p.id: p for p in plan.parts}
     placed = list(views.devices)
+    tag = f"refarch-{slugify(plan.metadata.name)}"
+    vrf = plan.metadata.name
     device_types = _device_types(placed, parts)
     return NetBoxView(
         netbox_version=slugs.version,
-        tag=f"refarch-{slugify(plan.metadata.name)}",
+        tag=tag,
         site=Site(plan.metadata.name, slugify(plan.metadata.name), plan.metadata.description),
         locations=tuple(_location(row) for row in sorted({r.row for r in plan.racks})),
         manufacturers=_manufacturers(parts, {t.key for t in device_types} | {r.catalog_id for r in plan.racks}),
@@ -243,10 +255,14 @@ def build_netbox_view(plan: Plan, views: PlanViews, version: str | SlugTable = D
         cables=tuple(_cable(c, slugs) for c in views.cables),
         power_panels=_power_panels(plan),
         power_feeds=_power_feeds(plan),
+        # The plan's addresses live in a VRF of their own: designs drafted with the same private ranges (the
+        # defaults) do not collide in NetBox's global table, which refuses a prefix twice.
+        vrfs=(Vrf(vrf, vrf, f"management addressing of plan {vrf}"),),
         prefixes=tuple(
-            Prefix(p.prefix, p.prefix, f"{p.network} network ({p.fabric} fabric)") for p in plan.addressing.prefixes
+            Prefix(p.prefix, p.prefix, vrf, f"{p.network} network ({p.fabric} fabric)")
+            for p in plan.addressing.prefixes
         ),
-        ip_addresses=tuple(_ip_address(a) for a in plan.addressing.addresses),
+        ip_addresses=tuple(_ip_address(a, vrf) for a in plan.addressing.addresses),
     )
 
 
@@ -255,9 +271,9 @@ def _cable(cable: CableView, slugs: SlugTable) -> Cable:
     return Cable(cable.cable_id, a, b, slugs.cable[cable.medium], cable.length_m, "m", cable.cable_id)
 
 
-def _ip_address(address: AddressPlan) -> IpAddress:
+def _ip_address(address: AddressPlan, vrf: str) -> IpAddress:
     interface = f"{address.device}/{address.interface}"
-    return IpAddress(interface, address.address, interface, f"{address.network} address")
+    return IpAddress(interface, address.address, vrf, interface, f"{address.network} address")
 
 
 def _location(row: int) -> Location:
@@ -339,7 +355,7 @@ def _interfaces(plan: Plan, devices: Sequence[DeviceView], slugs: SlugTable) -> 
 def _power_panels(plan: Plan) -> tuple[PowerPanel, ...]:
     sides = _sides(plan)
     rows = sorted({r.row for r in plan.racks})
-    return tuple(PowerPanel(f"row-{row:02d}-{side}", f"Row {row:02d} panel {side}", f"row-{row:02d}")
+    return tuple(PowerPanel(f"row-{row:02d}-{side}", f"row-{row:02d}-{side}", f"row-{row:02d}")
                  for row in rows for side in sides)  # fmt: skip
 
 
