@@ -61,7 +61,7 @@ netbox-up: $(STAMP)
 netbox-down: $(STAMP)
 	$(BIN)/python -m tests.netbox.live down
 
-# Rewrite tests/netbox/netbox-<version>.dump after changing NETBOX_VERSION (migrates an empty database: ~8 minutes).
+# Rewrite tests/netbox/netbox-<version>.dump after changing NETBOX_VERSION (migrates an empty database: 5-8 minutes).
 netbox-dump: $(STAMP)
 	$(BIN)/python -m tests.netbox.live dump
 
