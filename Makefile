@@ -1,17 +1,18 @@
 # Two entry points for a fresh machine (Debian, Python 3.11): `make demo` and `make test`.
-# Both create .venv, install refarch with its dev tools, and install graphviz's `dot` when missing.
+# Both create .venv, install refarch with its dev tools, and install graphviz's `dot` when missing; `make test` also
+# installs what the live NetBox of the tests needs (tests/netbox/README.md).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit system-deps clean goldens bench calibration
+.PHONY: demo test lint typecheck unit system-deps clean goldens bench calibration netbox-deps netbox-up netbox-down netbox-dump
 
 demo: $(STAMP) system-deps
 	$(BIN)/refarch plan examples/dgx-h100-su.yaml -o bundles/dgx-h100-su --force
 	@echo "open bundles/dgx-h100-su/summary.md"
 
-test: $(STAMP) system-deps lint typecheck unit
+test: $(STAMP) system-deps netbox-deps lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check refarch solvers tests bench
@@ -47,6 +48,22 @@ system-deps:
 	    echo "graphviz's dot is missing; run: sudo apt-get install -y graphviz" >&2; exit 1; \
 	  fi; \
 	fi
+
+# The live NetBox the tests talk to (tests/netbox/live.py): apt-get postgresql and redis-server when missing (as root)
+# and NetBox's own Python >= 3.12 venv under .netbox/, made once per machine.
+netbox-deps: $(STAMP)
+	$(BIN)/python -m tests.netbox.live install
+
+# One for interactive use: URL, token and PIDs go to .netbox/state.json; `make netbox-down` stops it.
+netbox-up: $(STAMP)
+	$(BIN)/python -m tests.netbox.live up
+
+netbox-down: $(STAMP)
+	$(BIN)/python -m tests.netbox.live down
+
+# Rewrite tests/netbox/netbox-<version>.dump after changing NETBOX_VERSION (migrates an empty database: 5-8 minutes).
+netbox-dump: $(STAMP)
+	$(BIN)/python -m tests.netbox.live dump
 
 clean:
 	rm -rf $(VENV) bundles build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,14 +1,16 @@
-"""Shared fixtures: the shipped catalog, a CLI runner returning (exit code, stdout, stderr), spec writers."""
+"""Shared fixtures: the shipped catalog, a CLI runner returning (exit code, stdout, stderr), spec writers, and a
+live NetBox server shared by the session (`live_netbox`, tests/netbox/README.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from refarch.catalog.loader import Catalog, load_catalog
 from refarch.cli.app import main
+from tests.netbox.live import LiveNetBox, NetBoxError, down, up
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
@@ -66,3 +68,24 @@ def write_spec(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def live_netbox() -> Iterator[LiveNetBox]:
+    """A real NetBox (tests/netbox/live.py) started once for the session: `.url`, `.token`, `.version`.
+
+    Mark tests that use it with `@pytest.mark.netbox`. When the server cannot start, the tests using it fail with the
+    reason (never skip): CI must run them.
+    """
+    try:
+        server = up()
+    except NetBoxError as exc:
+        reason = str(exc)
+    else:
+        reason = ""
+    if reason:  # failed outside the except block: the report shows the reason once, not a chain of two
+        pytest.fail(f"the live NetBox did not start: {reason}", pytrace=False)
+    try:
+        yield server
+    finally:
+        down(server)
