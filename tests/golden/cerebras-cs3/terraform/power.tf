@@ -3,8 +3,8 @@
 
 locals {
   power_panels = {
-    "row-01-A" = { name = "Row 01 panel A", location = "row-01" }
-    "row-01-B" = { name = "Row 01 panel B", location = "row-01" }
+    "row-01-A" = { name = "row-01-A", location = "row-01" }
+    "row-01-B" = { name = "row-01-B", location = "row-01" }
   }
   power_feeds = {
     "r001-A1" = { name = "r001-A1", power_panel = "row-01-A", rack = "r001", type = "primary", supply = "ac", phase = "three-phase", voltage = 415, amperage = 60, max_utilization = 80 }

@@ -3,12 +3,12 @@
 
 locals {
   power_panels = {
-    "row-01-A" = { name = "Row 01 panel A", location = "row-01" }
-    "row-01-B" = { name = "Row 01 panel B", location = "row-01" }
-    "row-02-A" = { name = "Row 02 panel A", location = "row-02" }
-    "row-02-B" = { name = "Row 02 panel B", location = "row-02" }
-    "row-03-A" = { name = "Row 03 panel A", location = "row-03" }
-    "row-03-B" = { name = "Row 03 panel B", location = "row-03" }
+    "row-01-A" = { name = "row-01-A", location = "row-01" }
+    "row-01-B" = { name = "row-01-B", location = "row-01" }
+    "row-02-A" = { name = "row-02-A", location = "row-02" }
+    "row-02-B" = { name = "row-02-B", location = "row-02" }
+    "row-03-A" = { name = "row-03-A", location = "row-03" }
+    "row-03-B" = { name = "row-03-B", location = "row-03" }
   }
   power_feeds = {
     "r001-A1" = { name = "r001-A1", power_panel = "row-01-A", rack = "r001", type = "primary", supply = "ac", phase = "three-phase", voltage = 415, amperage = 60, max_utilization = 80 }
