@@ -3,6 +3,7 @@ live NetBox server shared by the session (`live_netbox`, tests/netbox/README.md)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -58,6 +59,14 @@ workloads:
 site:
   rack_power_limit: 40 kW
 """
+
+
+def with_description(text: str, description: str) -> str:
+    """A spec's text (metadata.description on a line of its own, as in the examples) with its description replaced
+    by `description`, written as JSON, which is valid YAML for any string."""
+    lines = text.splitlines(keepends=True)
+    return "".join(f"  description: {json.dumps(description)}\n" if line.startswith("  description:") else line
+                   for line in lines)  # fmt: skip
 
 
 @pytest.fixture

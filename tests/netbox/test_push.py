@@ -5,7 +5,6 @@ message."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from refarch.render.netbox.slugs import NETBOX_VERSIONS, SlugTable
 from refarch.render.netbox.view import NetBoxView, build_netbox_view
 from refarch.render.views import build_views
 
-from ..conftest import REPO
+from ..conftest import REPO, with_description
 from .live import LiveNetBox
 
 pytestmark = pytest.mark.netbox
@@ -46,13 +45,6 @@ def _spec(tmp_path: Path, name: str, systems: int) -> Path:
     return tmp_path / "spec.yaml"
 
 
-def _with_description(spec: Path, tmp_path: Path, description: str) -> Path:
-    lines = [f"  description: {json.dumps(description)}\n" if line.startswith("  description:") else line
-             for line in spec.read_text().splitlines(keepends=True)]  # fmt: skip
-    (tmp_path / "hostile.yaml").write_text("".join(lines))
-    return tmp_path / "hostile.yaml"
-
-
 def _read_back(api: Any, view: NetBoxView) -> dict[str, int]:
     tag = view.tag
     return {
@@ -73,7 +65,8 @@ def test_example_pushes_reads_back_and_pushes_again_unchanged(
 ) -> None:
     spec = REPO / "examples" / f"{example}.yaml"
     if example == "cerebras-cs3":
-        spec = _with_description(spec, tmp_path, HOSTILE)
+        (tmp_path / "hostile.yaml").write_text(with_description(spec.read_text(), HOSTILE))
+        spec = tmp_path / "hostile.yaml"
     plan = plan_spec(load_spec(spec), catalog)
     assert example != "cerebras-cs3" or plan.metadata.description == HOSTILE
     view = _view(plan)

@@ -16,7 +16,7 @@ from refarch import load_spec, plan_spec, render
 from refarch.catalog.loader import Catalog
 from refarch.plan import Plan
 
-from ..conftest import REPO
+from ..conftest import REPO, with_description
 
 BIN = Path(sys.executable).parent
 EXAMPLES = ["dgx-h100-su", "cerebras-cs3", "gb200-nvl72-pod"]
@@ -41,7 +41,7 @@ def planned(
     tmp = tmp_path_factory.mktemp(name)
     if name == "hostile":
         spec_file = tmp / "spec.yaml"
-        spec_file.write_text(_with_description((REPO / "examples" / "dgx-h100-su.yaml").read_text()))
+        spec_file.write_text(with_description((REPO / "examples" / "dgx-h100-su.yaml").read_text(), HOSTILE))
         plan = plan_spec(load_spec(spec_file), catalog)
         assert plan.metadata.description == HOSTILE
     elif name == "roce":
@@ -53,13 +53,6 @@ def planned(
     else:
         plan = plan_spec(load_spec(REPO / "examples" / f"{name}.yaml"), catalog)
     return plan, _bundle(plan, tmp)
-
-
-def _with_description(text: str) -> str:
-    """The example with its description replaced by the hostile one (JSON is valid YAML flow scalar syntax)."""
-    lines = text.splitlines(keepends=True)
-    out = [f"  description: {json.dumps(HOSTILE)}\n" if line.startswith("  description:") else line for line in lines]
-    return "".join(out)
 
 
 def test_inventory_resolves_every_device_into_its_groups(planned: tuple[Plan, Path]) -> None:

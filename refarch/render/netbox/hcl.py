@@ -17,7 +17,7 @@ __all__ = ["hcl_map", "hcl_object", "hcl_value"]
 
 
 def hcl_value(value: object) -> str:
-    """A literal: strings quoted with nothing interpolated, numbers, booleans, null, flat lists."""
+    """A literal: strings quoted with nothing interpolated, numbers, booleans, null."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -26,8 +26,6 @@ def hcl_value(value: object) -> str:
         return str(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(hcl_value(v) for v in value) + "]"
     return hcl_string(value)
 
 
@@ -38,11 +36,12 @@ def hcl_object(fields: Mapping[str, object]) -> str:
     return "{ " + ", ".join(f"{name} = {hcl_value(value)}" for name, value in fields.items()) + " }"
 
 
-def hcl_map(records: Iterable[Any], indent: int = 4, exclude: tuple[str, ...] = ("key",)) -> str:
-    """A map of single-line objects from dataclass records, keyed by each record's `key`, `=` aligned.
+def hcl_map(records: Iterable[Any], indent: int = 4) -> str:
+    """A map of single-line objects from dataclass records, keyed by each record's `key` (its other fields are the
+    object), `=` aligned.
 
     The result starts with `{` and ends with `}` at `indent - 2` spaces, ready to follow `name = `."""
-    rows = [(hcl_string(r.key), _fields(r, exclude)) for r in records]
+    rows = [(hcl_string(r.key), _fields(r)) for r in records]
     if not rows:
         return "{}"
     width = max(len(key) for key, _ in rows)
@@ -51,5 +50,5 @@ def hcl_map(records: Iterable[Any], indent: int = 4, exclude: tuple[str, ...] = 
     return "{\n" + body + " " * (indent - 2) + "}"
 
 
-def _fields(record: Any, exclude: tuple[str, ...]) -> dict[str, object]:
-    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name not in exclude}
+def _fields(record: Any) -> dict[str, object]:
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name != "key"}

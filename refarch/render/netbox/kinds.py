@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from refarch.render.netbox.view import NetBoxView
+from refarch.render.netbox.view import IPAM_STATUS, STATUS, NetBoxView
 
-__all__ = ["KINDS", "Ids", "Kind", "Desired"]
+__all__ = ["KINDS", "Desired", "Ids", "Kind", "Names"]
 
 # kind -> key -> NetBox id of the objects pushed so far (or found)
 Ids = dict[str, dict[str, int]]
+# kind -> NetBox id -> key: the same, reversed, for naming a record found in NetBox by what it refers to
+Names = dict[str, dict[int, str]]
 Desired = list[tuple[str, dict[str, Any]]]
 
 
@@ -29,16 +31,12 @@ class Kind:
     endpoint: str
     tagged: bool
     desired: Callable[[NetBoxView, Ids], Desired]
-    identity: Callable[[Any, Ids], str]
+    identity: Callable[[Any, Names], str]
     lookup: Callable[[Desired, Ids], dict[str, Any]] | None = None  # filters finding a shared kind's objects
 
 
 def _tags(ids: Ids) -> list[int]:
     return list(ids["tag"].values())
-
-
-def _by_id(ids: Ids, kind: str) -> dict[int, str]:
-    return {value: key for key, value in ids[kind].items()}
 
 
 def _ref(record: Any, field: str) -> int | None:
@@ -52,7 +50,7 @@ def _tag(view: NetBoxView, ids: Ids) -> Desired:
 
 def _site(view: NetBoxView, ids: Ids) -> Desired:
     site = view.site
-    return [(site.slug, {"name": site.name, "slug": site.slug, "status": "planned", "description": site.description,
+    return [(site.slug, {"name": site.name, "slug": site.slug, "status": STATUS, "description": site.description,
                          "tags": _tags(ids)})]  # fmt: skip
 
 
@@ -82,7 +80,7 @@ def _rack_types(view: NetBoxView, ids: Ids) -> Desired:
 def _racks(view: NetBoxView, ids: Ids) -> Desired:
     return [
         (r.key, {"name": r.name, "site": _site_id(view, ids), "location": ids["location"][r.location],
-                 "rack_type": ids["rack_type"][r.rack_type], "status": "planned", "u_height": r.u_height,
+                 "rack_type": ids["rack_type"][r.rack_type], "status": STATUS, "u_height": r.u_height,
                  "description": r.description, "tags": _tags(ids)})
         for r in view.racks
     ]  # fmt: skip
@@ -102,10 +100,9 @@ def _device_types(view: NetBoxView, ids: Ids) -> Desired:
 
 def _power_port_templates(view: NetBoxView, ids: Ids) -> Desired:
     return [
-        (f"{t.key}/{p.name}", {"device_type": ids["device_type"][t.key], "name": p.name,
-                               "maximum_draw": p.maximum_draw, "allocated_draw": p.allocated_draw})
-        for t in view.device_types
-        for p in t.power_ports
+        (p.key, {"device_type": ids["device_type"][p.device_type], "name": p.name,
+                 "maximum_draw": p.maximum_draw, "allocated_draw": p.allocated_draw})
+        for p in view.power_port_templates
     ]  # fmt: skip
 
 
@@ -114,7 +111,7 @@ def _devices(view: NetBoxView, ids: Ids) -> Desired:
     return [
         (d.key, {"name": d.name, "device_type": ids["device_type"][d.device_type], "role": ids["role"][d.role],
                  "site": _site_id(view, ids), "location": ids["location"][racks[d.rack].location],
-                 "rack": ids["rack"][d.rack], "position": d.position, "face": d.face, "status": "planned",
+                 "rack": ids["rack"][d.rack], "position": d.position, "face": d.face, "status": STATUS,
                  "tags": _tags(ids)})
         for d in view.devices
     ]  # fmt: skip
@@ -136,7 +133,7 @@ def _cables(view: NetBoxView, ids: Ids) -> Desired:
     return [
         (c.key, {"a_terminations": _end(ids, c.a_interface), "b_terminations": _end(ids, c.b_interface),
                  "type": c.type, "length": c.length, "length_unit": c.length_unit, "label": c.label,
-                 "status": "planned", "tags": _tags(ids)})
+                 "status": STATUS, "tags": _tags(ids)})
         for c in view.cables
     ]  # fmt: skip
 
@@ -149,7 +146,7 @@ def _panels(view: NetBoxView, ids: Ids) -> Desired:
 def _feeds(view: NetBoxView, ids: Ids) -> Desired:
     return [
         (f.key, {"name": f.name, "power_panel": ids["power_panel"][f.power_panel], "rack": ids["rack"][f.rack],
-                 "status": "planned", "type": f.type, "supply": f.supply, "phase": f.phase, "voltage": f.voltage,
+                 "status": STATUS, "type": f.type, "supply": f.supply, "phase": f.phase, "voltage": f.voltage,
                  "amperage": f.amperage, "max_utilization": f.max_utilization, "tags": _tags(ids)})
         for f in view.power_feeds
     ]  # fmt: skip
@@ -161,13 +158,13 @@ def _vrfs(view: NetBoxView, ids: Ids) -> Desired:
 
 
 def _prefixes(view: NetBoxView, ids: Ids) -> Desired:
-    return [(p.key, {"prefix": p.prefix, "vrf": ids["vrf"][p.vrf], "status": "reserved",
+    return [(p.key, {"prefix": p.prefix, "vrf": ids["vrf"][p.vrf], "status": IPAM_STATUS,
                      "description": p.description, "tags": _tags(ids)}) for p in view.prefixes]  # fmt: skip
 
 
 def _addresses(view: NetBoxView, ids: Ids) -> Desired:
     return [
-        (a.key, {"address": a.address, "vrf": ids["vrf"][a.vrf], "status": "reserved",
+        (a.key, {"address": a.address, "vrf": ids["vrf"][a.vrf], "status": IPAM_STATUS,
                  "assigned_object_type": "dcim.interface",
                  "assigned_object_id": ids["interface"][a.interface], "description": a.description,
                  "tags": _tags(ids)})
@@ -183,32 +180,32 @@ def _by_device_type(desired: Desired, ids: Ids) -> dict[str, Any]:
     return {"device_type_id": sorted({payload["device_type"] for _, payload in desired})}
 
 
-def _slug(record: Any, ids: Ids) -> str:
+def _slug(record: Any, names: Names) -> str:
     return str(record.slug)
 
 
-def _name(record: Any, ids: Ids) -> str:
+def _name(record: Any, names: Names) -> str:
     return str(record.name)
 
 
-def _template_key(record: Any, ids: Ids) -> str:
-    return f"{_by_id(ids, 'device_type').get(_ref(record, 'device_type') or 0, '?')}/{record.name}"
+def _template_key(record: Any, names: Names) -> str:
+    return f"{names['device_type'].get(_ref(record, 'device_type') or 0, '?')}/{record.name}"
 
 
-def _interface_key(record: Any, ids: Ids) -> str:
-    return f"{_by_id(ids, 'device').get(_ref(record, 'device') or 0, '?')}/{record.name}"
+def _interface_key(record: Any, names: Names) -> str:
+    return f"{names['device'].get(_ref(record, 'device') or 0, '?')}/{record.name}"
 
 
-def _cable_key(record: Any, ids: Ids) -> str:
+def _cable_key(record: Any, names: Names) -> str:
     return str(record.label)
 
 
-def _prefix_key(record: Any, ids: Ids) -> str:
+def _prefix_key(record: Any, names: Names) -> str:
     return str(record.prefix)
 
 
-def _address_key(record: Any, ids: Ids) -> str:
-    return _by_id(ids, "interface").get(int(getattr(record, "assigned_object_id", 0) or 0), f"?{record.address}")
+def _address_key(record: Any, names: Names) -> str:
+    return names["interface"].get(int(getattr(record, "assigned_object_id", 0) or 0), f"?{record.address}")
 
 
 KINDS: tuple[Kind, ...] = (

@@ -133,7 +133,8 @@ def _existing(endpoint: Any, kind: Kind, view: NetBoxView, desired: Desired, ids
     else:
         filters = {"tag": view.tag}
     found = _call(kind, [], lambda _: list(endpoint.filter(**filters, limit=0)))
-    return {kind.identity(record, ids): record for record in found}
+    names = {name: {value: key for key, value in keys.items()} for name, keys in ids.items()}
+    return {kind.identity(record, names): record for record in found}
 
 
 def _same(current: Any, wanted: Any) -> bool:

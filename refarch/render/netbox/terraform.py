@@ -3,11 +3,9 @@ provider. Files by purpose; each keeps its objects in a `locals` map keyed by st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from refarch.render.context import Files, Output, RenderContext
 from refarch.render.netbox.hcl import hcl_map
-from refarch.render.netbox.view import NetBoxView, build_netbox_view
+from refarch.render.netbox.view import IPAM_STATUS, STATUS, build_netbox_view
 
 __all__ = ["NETBOX_TESTED", "OUTPUT", "terraform_files"]
 
@@ -17,33 +15,13 @@ _FILES = ("versions.tf", "providers.tf", "variables.tf", "site.tf", "racks.tf", 
           "interfaces.tf", "cables.tf", "power.tf", "ipam.tf", "outputs.tf", "README.md")  # fmt: skip
 
 
-@dataclass(frozen=True)
-class PowerPortRow:
-    """One power-port template, flattened out of its device type for `for_each`."""
-
-    key: str
-    device_type: str
-    name: str
-    maximum_draw: int
-    allocated_draw: int
-
-
-def power_port_rows(view: NetBoxView) -> list[PowerPortRow]:
-    """Every device type's power-port templates, keyed `<device type>/<port>`."""
-    return [
-        PowerPortRow(f"{t.key}/{p.name}", t.key, p.name, p.maximum_draw, p.allocated_draw)
-        for t in view.device_types
-        for p in t.power_ports
-    ]
-
-
 def terraform_files(context: RenderContext) -> dict[str, str]:
     """Every file of the bundle, by path relative to the bundle root (`terraform/...`)."""
     view = build_netbox_view(context.plan, context.views)
     counts = view.counts()
     variables = {
         "view": view, "counts": counts, "width": max(len(k) for k in counts), "hcl_map": hcl_map,
-        "power_port_rows": power_port_rows(view), "netbox_tested": NETBOX_TESTED,
+        "status": STATUS, "ipam_status": IPAM_STATUS, "netbox_tested": NETBOX_TESTED,
         "refarch_version": context.plan.metadata.refarch_version,
     }  # fmt: skip
     return {f"terraform/{name}": context.templates.render(f"terraform/{name}.j2", **variables) for name in _FILES}

@@ -2,8 +2,9 @@
 
 The Terraform bundle and `refarch netbox push` both read this view, so that the two cannot drift. Every object has
 a stable key (a device's name, `<device>/<interface>`, a cable's id, a rack's name), which Terraform uses in
-`for_each` and the push uses to find the object again. Every object carries the plan's tag, so that a re-plan
-updates or retires exactly its own objects.
+`for_each` and the push uses to find the object again. Every object the plan owns carries its tag, so that a
+re-plan updates or retires exactly its own objects; shared objects (manufacturers, device roles, rack and device
+types) are found by slug instead.
 
 Interfaces are modelled on devices, not as templates on device types: NetBox instantiates a type's templates when a
 device is created, and Terraform would then try to create the same interfaces again (NetBox refuses a second
@@ -91,6 +92,8 @@ class DeviceRole:
 
 @dataclass(frozen=True)
 class PowerPortTemplate:
+    key: str
+    device_type: str
     name: str
     maximum_draw: int
     allocated_draw: int
@@ -105,7 +108,6 @@ class DeviceType:
     part_number: str
     u_height: int
     is_full_depth: bool
-    power_ports: tuple[PowerPortTemplate, ...]
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,7 @@ class NetBoxView:
     racks: tuple[Rack, ...]
     device_roles: tuple[DeviceRole, ...]
     device_types: tuple[DeviceType, ...]
+    power_port_templates: tuple[PowerPortTemplate, ...]
     devices: tuple[Device, ...]
     interfaces: tuple[Interface, ...]
     cables: tuple[Cable, ...]
@@ -209,7 +212,8 @@ class NetBoxView:
 
     def counts(self) -> dict[str, int]:
         """Objects per kind (the site counts as one)."""
-        kinds = ("locations", "manufacturers", "rack_types", "racks", "device_roles", "device_types", "devices",
+        kinds = ("locations", "manufacturers", "rack_types", "racks", "device_roles", "device_types",
+                 "power_port_templates", "devices",
                  "interfaces", "cables", "power_panels", "power_feeds", "vrfs", "prefixes", "ip_addresses")  # fmt: skip
         return {"sites": 1, **{kind: len(getattr(self, kind)) for kind in kinds}}
 
@@ -250,6 +254,7 @@ def build_netbox_view(plan: Plan, views: PlanViews, version: str | SlugTable = D
         racks=tuple(_rack(r) for r in plan.racks),
         device_roles=tuple(_role(role) for role in sorted({d.role for d in placed})),
         device_types=device_types,
+        power_port_templates=tuple(p for i in sorted({d.catalog_id for d in placed}) for p in _power_ports(parts[i])),
         devices=tuple(_device(d) for d in placed),
         interfaces=_interfaces(plan, placed, slugs),
         cables=tuple(_cable(c, slugs) for c in views.cables),
@@ -276,8 +281,13 @@ def _ip_address(address: AddressPlan, vrf: str) -> IpAddress:
     return IpAddress(interface, address.address, vrf, interface, f"{address.network} address")
 
 
+def _row_key(row: int) -> str:
+    """A row's location key and slug (`row-01`), which racks and power panels refer to."""
+    return f"row-{row:02d}"
+
+
 def _location(row: int) -> Location:
-    return Location(f"row-{row:02d}", f"Row {row:02d}", f"row-{row:02d}")
+    return Location(_row_key(row), f"Row {row:02d}", _row_key(row))
 
 
 def _manufacturers(parts: dict[str, PartPlan], ids: set[str]) -> tuple[Manufacturer, ...]:
@@ -293,7 +303,7 @@ def _rack_type(part: PartPlan) -> RackType:
 
 def _rack(rack: RackPlan) -> Rack:
     description = f"plan: {rack.it_power_kw:g} kW IT of {rack.power_limit_kw:g} kW, cooling {rack.cooling}"
-    return Rack(rack.name, rack.name, rack.catalog_id, f"row-{rack.row:02d}", rack.height_u, description)
+    return Rack(rack.name, rack.name, rack.catalog_id, _row_key(rack.row), rack.height_u, description)
 
 
 def _role(role: str) -> DeviceRole:
@@ -307,7 +317,7 @@ def _device_types(devices: Sequence[DeviceView], parts: dict[str, PartPlan]) -> 
         part = parts[part_id]
         found.append(
             DeviceType(part.id, part.name, slugify(part.id), slugify(part.vendor), part.id, part.height_u or 0,
-                       (part.height_u or 0) > 0, _power_ports(part))
+                       (part.height_u or 0) > 0)
         )  # fmt: skip
     return tuple(found)
 
@@ -322,7 +332,9 @@ def _power_ports(part: PartPlan) -> tuple[PowerPortTemplate, ...]:
     required = part.power_supplies_required or 1
     allocated = math.ceil(part.max_power_w / count)
     maximum = math.ceil(part.max_power_w / required)
-    return tuple(PowerPortTemplate(f"PSU{k}", maximum, allocated) for k in range(1, count + 1))
+    return tuple(
+        PowerPortTemplate(f"{part.id}/PSU{k}", part.id, f"PSU{k}", maximum, allocated) for k in range(1, count + 1)
+    )
 
 
 def _device(device: DeviceView) -> Device:
@@ -355,7 +367,7 @@ def _interfaces(plan: Plan, devices: Sequence[DeviceView], slugs: SlugTable) -> 
 def _power_panels(plan: Plan) -> tuple[PowerPanel, ...]:
     sides = _sides(plan)
     rows = sorted({r.row for r in plan.racks})
-    return tuple(PowerPanel(f"row-{row:02d}-{side}", f"row-{row:02d}-{side}", f"row-{row:02d}")
+    return tuple(PowerPanel(f"{_row_key(row)}-{side}", f"{_row_key(row)}-{side}", _row_key(row))
                  for row in rows for side in sides)  # fmt: skip
 
 
@@ -376,7 +388,7 @@ def _power_feeds(plan: Plan) -> tuple[PowerFeed, ...]:
             number = k - per_side + 1 if side == "B" else k + 1
             name = f"{rack.name}-{side}{number}"
             feeds.append(
-                PowerFeed(name, name, f"row-{rack.row:02d}-{side}", rack.name,
+                PowerFeed(name, name, f"{_row_key(rack.row)}-{side}", rack.name,
                           "redundant" if side == "B" else "primary", "ac", phase, round(power.feed_voltage_v),
                           round(power.feed_breaker_a), round(power.feed_derating * 100))
             )  # fmt: skip
