@@ -302,7 +302,9 @@ def _rack_type(part: PartPlan) -> RackType:
 
 
 def _rack(rack: RackPlan) -> Rack:
-    description = f"plan: {rack.it_power_kw:g} kW IT of {rack.power_limit_kw:g} kW, cooling {rack.cooling}"
+    # Names the rack type: Terraform's racks cannot refer to it (see the bundle's README).
+    description = (f"{rack.catalog_id}; plan: {rack.it_power_kw:g} kW IT of {rack.power_limit_kw:g} kW, "
+                   f"cooling {rack.cooling}")  # fmt: skip
     return Rack(rack.name, rack.name, rack.catalog_id, _row_key(rack.row), rack.height_u, description)
 
 

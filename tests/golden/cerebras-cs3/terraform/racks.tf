@@ -6,10 +6,10 @@ locals {
     "rack-42u" = { model = "42U 19-inch cabinet, 600 x 1200 mm", slug = "rack-42u", manufacturer = "generic", form_factor = "4-post-cabinet", width = 19, u_height = 42, outer_width_mm = 600, outer_depth_mm = 1200, outer_unit = "mm" }
   }
   racks = {
-    "r001" = { name = "r001", rack_type = "rack-42u", location = "row-01", u_height = 42, description = "plan: 46.098 kW IT of 50 kW, cooling liquid+air" }
-    "r002" = { name = "r002", rack_type = "rack-42u", location = "row-01", u_height = 42, description = "plan: 46.098 kW IT of 50 kW, cooling liquid+air" }
-    "r003" = { name = "r003", rack_type = "rack-42u", location = "row-01", u_height = 42, description = "plan: 29.067 kW IT of 50 kW, cooling air" }
-    "r004" = { name = "r004", rack_type = "rack-42u", location = "row-01", u_height = 42, description = "plan: 3.409 kW IT of 50 kW, cooling air" }
+    "r001" = { name = "r001", rack_type = "rack-42u", location = "row-01", u_height = 42, description = "rack-42u; plan: 46.098 kW IT of 50 kW, cooling liquid+air" }
+    "r002" = { name = "r002", rack_type = "rack-42u", location = "row-01", u_height = 42, description = "rack-42u; plan: 46.098 kW IT of 50 kW, cooling liquid+air" }
+    "r003" = { name = "r003", rack_type = "rack-42u", location = "row-01", u_height = 42, description = "rack-42u; plan: 29.067 kW IT of 50 kW, cooling air" }
+    "r004" = { name = "r004", rack_type = "rack-42u", location = "row-01", u_height = 42, description = "rack-42u; plan: 3.409 kW IT of 50 kW, cooling air" }
   }
 }
 

@@ -6,18 +6,18 @@ locals {
     "rack-48u" = { model = "48U 19-inch cabinet, 600 x 1200 mm", slug = "rack-48u", manufacturer = "generic", form_factor = "4-post-cabinet", width = 19, u_height = 48, outer_width_mm = 600, outer_depth_mm = 1200, outer_unit = "mm" }
   }
   racks = {
-    "r001" = { name = "r001", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 30.891 kW IT of 40 kW, cooling rdhx" }
-    "r002" = { name = "r002", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 30.891 kW IT of 40 kW, cooling rdhx" }
-    "r003" = { name = "r003", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 30.891 kW IT of 40 kW, cooling rdhx" }
-    "r004" = { name = "r004", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 30.891 kW IT of 40 kW, cooling rdhx" }
-    "r005" = { name = "r005", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 30.891 kW IT of 40 kW, cooling rdhx" }
-    "r006" = { name = "r006", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 30.891 kW IT of 40 kW, cooling rdhx" }
-    "r007" = { name = "r007", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 30.891 kW IT of 40 kW, cooling rdhx" }
-    "r008" = { name = "r008", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 30.891 kW IT of 40 kW, cooling rdhx" }
-    "r009" = { name = "r009", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 30.891 kW IT of 40 kW, cooling rdhx" }
-    "r010" = { name = "r010", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 30.891 kW IT of 40 kW, cooling rdhx" }
-    "r011" = { name = "r011", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "plan: 10.297 kW IT of 40 kW, cooling air" }
-    "r012" = { name = "r012", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "plan: 30.367 kW IT of 40 kW, cooling rdhx" }
+    "r001" = { name = "r001", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 30.891 kW IT of 40 kW, cooling rdhx" }
+    "r002" = { name = "r002", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 30.891 kW IT of 40 kW, cooling rdhx" }
+    "r003" = { name = "r003", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 30.891 kW IT of 40 kW, cooling rdhx" }
+    "r004" = { name = "r004", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 30.891 kW IT of 40 kW, cooling rdhx" }
+    "r005" = { name = "r005", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 30.891 kW IT of 40 kW, cooling rdhx" }
+    "r006" = { name = "r006", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 30.891 kW IT of 40 kW, cooling rdhx" }
+    "r007" = { name = "r007", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 30.891 kW IT of 40 kW, cooling rdhx" }
+    "r008" = { name = "r008", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 30.891 kW IT of 40 kW, cooling rdhx" }
+    "r009" = { name = "r009", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 30.891 kW IT of 40 kW, cooling rdhx" }
+    "r010" = { name = "r010", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 30.891 kW IT of 40 kW, cooling rdhx" }
+    "r011" = { name = "r011", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "rack-48u; plan: 10.297 kW IT of 40 kW, cooling air" }
+    "r012" = { name = "r012", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "rack-48u; plan: 30.367 kW IT of 40 kW, cooling rdhx" }
   }
 }
 

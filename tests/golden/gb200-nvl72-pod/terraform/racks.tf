@@ -7,15 +7,15 @@ locals {
     "rack-48u"    = { model = "48U 19-inch cabinet, 600 x 1200 mm", slug = "rack-48u", manufacturer = "generic", form_factor = "4-post-cabinet", width = 19, u_height = 48, outer_width_mm = 600, outer_depth_mm = 1200, outer_unit = "mm" }
   }
   racks = {
-    "r001" = { name = "r001", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
-    "r002" = { name = "r002", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
-    "r003" = { name = "r003", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
-    "r004" = { name = "r004", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
-    "r005" = { name = "r005", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
-    "r006" = { name = "r006", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
-    "r007" = { name = "r007", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
-    "r008" = { name = "r008", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
-    "r009" = { name = "r009", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 1.552 kW IT of 140 kW, cooling air" }
+    "r001" = { name = "r001", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "gb200-nvl72; plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
+    "r002" = { name = "r002", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "gb200-nvl72; plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
+    "r003" = { name = "r003", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "gb200-nvl72; plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
+    "r004" = { name = "r004", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "gb200-nvl72; plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
+    "r005" = { name = "r005", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "gb200-nvl72; plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
+    "r006" = { name = "r006", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "gb200-nvl72; plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
+    "r007" = { name = "r007", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "gb200-nvl72; plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
+    "r008" = { name = "r008", rack_type = "gb200-nvl72", location = "row-01", u_height = 48, description = "gb200-nvl72; plan: 120.007 kW IT of 140 kW, cooling liquid+air" }
+    "r009" = { name = "r009", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 1.552 kW IT of 140 kW, cooling air" }
   }
 }
 

@@ -6,9 +6,9 @@ locals {
     "rack-48u" = { model = "48U 19-inch cabinet, 600 x 1200 mm", slug = "rack-48u", manufacturer = "generic", form_factor = "4-post-cabinet", width = 19, u_height = 48, outer_width_mm = 600, outer_depth_mm = 1200, outer_unit = "mm" }
   }
   racks = {
-    "r001" = { name = "r001", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r002" = { name = "r002", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 14.397 kW IT of 40 kW, cooling air" }
-    "r003" = { name = "r003", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 30.073 kW IT of 40 kW, cooling rdhx" }
+    "r001" = { name = "r001", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r002" = { name = "r002", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 14.397 kW IT of 40 kW, cooling air" }
+    "r003" = { name = "r003", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 30.073 kW IT of 40 kW, cooling rdhx" }
   }
 }
 

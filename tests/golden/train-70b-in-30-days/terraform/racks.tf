@@ -6,33 +6,33 @@ locals {
     "rack-48u" = { model = "48U 19-inch cabinet, 600 x 1200 mm", slug = "rack-48u", manufacturer = "generic", form_factor = "4-post-cabinet", width = 19, u_height = 48, outer_width_mm = 600, outer_depth_mm = 1200, outer_unit = "mm" }
   }
   racks = {
-    "r001" = { name = "r001", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r002" = { name = "r002", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r003" = { name = "r003", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r004" = { name = "r004", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r005" = { name = "r005", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r006" = { name = "r006", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r007" = { name = "r007", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r008" = { name = "r008", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r009" = { name = "r009", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r010" = { name = "r010", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r011" = { name = "r011", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r012" = { name = "r012", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r013" = { name = "r013", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r014" = { name = "r014", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r015" = { name = "r015", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r016" = { name = "r016", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r017" = { name = "r017", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r018" = { name = "r018", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r019" = { name = "r019", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r020" = { name = "r020", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r021" = { name = "r021", rack_type = "rack-48u", location = "row-03", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r022" = { name = "r022", rack_type = "rack-48u", location = "row-03", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r023" = { name = "r023", rack_type = "rack-48u", location = "row-03", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r024" = { name = "r024", rack_type = "rack-48u", location = "row-03", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r025" = { name = "r025", rack_type = "rack-48u", location = "row-03", u_height = 48, description = "plan: 28.794 kW IT of 40 kW, cooling air" }
-    "r026" = { name = "r026", rack_type = "rack-48u", location = "row-03", u_height = 48, description = "plan: 26.496 kW IT of 40 kW, cooling air" }
-    "r027" = { name = "r027", rack_type = "rack-48u", location = "row-03", u_height = 48, description = "plan: 25.724 kW IT of 40 kW, cooling air" }
+    "r001" = { name = "r001", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r002" = { name = "r002", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r003" = { name = "r003", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r004" = { name = "r004", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r005" = { name = "r005", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r006" = { name = "r006", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r007" = { name = "r007", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r008" = { name = "r008", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r009" = { name = "r009", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r010" = { name = "r010", rack_type = "rack-48u", location = "row-01", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r011" = { name = "r011", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r012" = { name = "r012", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r013" = { name = "r013", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r014" = { name = "r014", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r015" = { name = "r015", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r016" = { name = "r016", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r017" = { name = "r017", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r018" = { name = "r018", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r019" = { name = "r019", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r020" = { name = "r020", rack_type = "rack-48u", location = "row-02", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r021" = { name = "r021", rack_type = "rack-48u", location = "row-03", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r022" = { name = "r022", rack_type = "rack-48u", location = "row-03", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r023" = { name = "r023", rack_type = "rack-48u", location = "row-03", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r024" = { name = "r024", rack_type = "rack-48u", location = "row-03", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r025" = { name = "r025", rack_type = "rack-48u", location = "row-03", u_height = 48, description = "rack-48u; plan: 28.794 kW IT of 40 kW, cooling air" }
+    "r026" = { name = "r026", rack_type = "rack-48u", location = "row-03", u_height = 48, description = "rack-48u; plan: 26.496 kW IT of 40 kW, cooling air" }
+    "r027" = { name = "r027", rack_type = "rack-48u", location = "row-03", u_height = 48, description = "rack-48u; plan: 25.724 kW IT of 40 kW, cooling air" }
   }
 }
 
