@@ -20,7 +20,7 @@ from refarch.inputs.spec import load_spec
 from refarch.pipeline import plan_spec
 from refarch.plan import Plan
 from refarch.render.netbox.push import PushReport, push_view
-from refarch.render.netbox.slugs import DEFAULT_NETBOX_VERSION
+from refarch.render.netbox.slugs import DEFAULT_NETBOX_VERSION, NETBOX_VERSIONS
 from refarch.render.netbox.view import build_netbox_view
 from refarch.render.views import build_views
 
@@ -53,6 +53,10 @@ def push_command(
     Idempotent: a second push changes nothing. The token is read from NETBOX_TOKEN (or NETBOX_API_TOKEN), never
     from the command line. Every object is tagged refarch-NAME, NAME being the plan's name.
     """
+    if netbox_version not in NETBOX_VERSIONS:
+        known = ", ".join(NETBOX_VERSIONS)
+        raise InputError(f"no NetBox slug table for version {netbox_version!r}", Location(None, "--netbox-version"),
+                         f"one of {known}")  # fmt: skip
     token = next((os.environ[v] for v in TOKEN_VARIABLES if os.environ.get(v)), None)
     if token is None:
         raise InputError("no NetBox token: set NETBOX_TOKEN (or NETBOX_API_TOKEN) in the environment")
