@@ -1,18 +1,19 @@
 # Two entry points for a fresh machine (Debian, Python 3.11): `make demo` and `make test`.
-# Both create .venv, install refarch with its dev tools, and install graphviz's `dot` when missing; `make test` also
-# installs what the live NetBox of the tests needs (tests/netbox/README.md).
+# Both create .venv, install refarch with its dev tools, and install what it needs from Debian when missing (graphviz,
+# Pango for the PDF; `make test` adds Chromium for review.html) and `make test` installs what the live NetBox of the
+# tests needs (tests/netbox/README.md).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit system-deps clean goldens bench calibration netbox-deps netbox-up netbox-down netbox-dump
+.PHONY: demo test lint typecheck unit system-deps test-deps apt-packages clean goldens bench calibration netbox-deps netbox-up netbox-down netbox-dump
 
 demo: $(STAMP) system-deps
 	$(BIN)/refarch plan examples/dgx-h100-su.yaml -o bundles/dgx-h100-su --force
 	@echo "open bundles/dgx-h100-su/summary.md"
 
-test: $(STAMP) system-deps netbox-deps lint typecheck unit
+test: $(STAMP) test-deps netbox-deps lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check refarch solvers tests bench
@@ -38,14 +39,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# graphviz's `dot` renders the diagrams. Installed with apt-get when we are root; otherwise say how.
+# What refarch needs from Debian: graphviz's `dot` for the diagrams, Pango and a font for WeasyPrint's review.pdf.
+# Installed with apt-get when we are root and something is missing; otherwise say how.
+SYSTEM_PACKAGES = graphviz libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+# What the tests add: Debian's Chromium and ChromeDriver, which open review.html (tests/render/review).
+TEST_PACKAGES = chromium chromium-driver
+
 system-deps:
-	@if ! command -v dot >/dev/null 2>&1; then \
+	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(SYSTEM_PACKAGES)"
+
+test-deps:
+	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(SYSTEM_PACKAGES) $(TEST_PACKAGES)"
+
+apt-packages:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing graphviz (dot) with apt-get"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	    echo "installing with apt-get:" $$missing; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "graphviz's dot is missing; run: sudo apt-get install -y graphviz" >&2; exit 1; \
+	    echo "missing Debian packages; run: sudo apt-get install -y" $$missing >&2; exit 1; \
 	  fi; \
 	fi
 
