@@ -8,12 +8,13 @@ graph layout is not text a template could write). Endpoint labels name each devi
 from __future__ import annotations
 
 import subprocess
+from typing import NamedTuple
 
 from refarch.errors import OutputError
 from refarch.render.context import Files, Output, RenderContext
 from refarch.render.fabric_drawing import fabric_dot, su_detail_dot
 
-__all__ = ["OUTPUT", "dot_to_svg"]
+__all__ = ["OUTPUT", "Diagram", "dot_to_svg", "fabric_diagrams"]
 
 _DOT_TIMEOUT_S = 120  # a collapsed fabric renders in seconds; a hang should fail the build, not stall it
 
@@ -41,17 +42,37 @@ def dot_to_svg(dot_source: str, name: str) -> str:
     return result.stdout.decode("utf-8")
 
 
-def _files(context: RenderContext) -> Files:
+class Diagram(NamedTuple):
+    """One drawing: its DOT source and the SVG Graphviz made of it."""
+
+    dot: str
+    svg: str
+
+
+def fabric_diagrams(context: RenderContext) -> dict[str, Diagram]:
+    """Each fabric's drawings by file stem (`<fabric>-topology`, `<fabric>-su1`), rendered once per bundle whichever
+    outputs ask (the diagrams and the review)."""
+    return context.shared("fabric-diagrams", lambda: _draw(context))
+
+
+def _draw(context: RenderContext) -> dict[str, Diagram]:
     # Racked devices only: zero-U PDUs keep the generic "endpoint" label they have always had in the drawings.
     roles = {d.name: d.role for d in context.views.devices if not d.zero_u}
-    files: dict[str, str] = {}
+    drawings: dict[str, Diagram] = {}
     for name, fabric in sorted(context.plan.fabrics.items()):
         sources = {f"{name}-topology": fabric_dot(fabric, roles)}
         if fabric.rail_optimized:
             sources[f"{name}-su1"] = su_detail_dot(fabric, roles, su=1)
         for stem, source in sources.items():
-            files[f"diagrams/{stem}.dot"] = source
-            files[f"diagrams/{stem}.svg"] = dot_to_svg(source, stem)
+            drawings[stem] = Diagram(source, dot_to_svg(source, stem))
+    return drawings
+
+
+def _files(context: RenderContext) -> Files:
+    files: dict[str, str] = {}
+    for stem, drawing in fabric_diagrams(context).items():
+        files[f"diagrams/{stem}.dot"] = drawing.dot
+        files[f"diagrams/{stem}.svg"] = drawing.svg
     return files
 
 

@@ -5,10 +5,11 @@ planner builds draws correctly. Names are parsed only to group devices: the SU a
 (`su003-leaf05`, or `leaf003` in a flat fabric), the pod of a spine (`pod02-spine07`) and the group of a core
 (`core-g04-01`). An endpoint belongs to the SU of the leaves it is cabled to.
 
-A tier with more than `_MAX_PER_TIER` devices is drawn as group nodes: one per SU, pod or core group, and runs of
-consecutive groups once there are more than `_MAX_GROUPS` of them (a run never spans two nodes of the tier above,
-so SU groups sit under one pod node). The cables between two nodes are drawn as one edge labelled with the link
-count and bandwidth. A drawing thus has at most 5 x 16 nodes and, for the fat trees the solver builds, about a
+A tier with more than `Density.max_per_tier` devices (16 on screen, 4 on a page) is drawn as group nodes: one per
+SU, pod or core group, and runs of consecutive groups once there are more than `Density.max_groups` of them (a run
+never spans two nodes of the tier above, so SU groups sit under one pod node). The cables between two nodes are
+drawn as one edge labelled with the link count and bandwidth. A screen drawing thus has at most 5 x 16 nodes and,
+for the fat trees the solver builds, about a
 hundred edges whatever the fabric size: a 50k-cable fabric stays readable and `dot` lays it out in well under a
 second.
 """
@@ -21,16 +22,27 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from refarch.errors import InputError
 from refarch.plan import CableRun, FabricPlan
 from refarch.render.filters import dot_string
 
-__all__ = ["fabric_dot", "su_detail_dot"]
+__all__ = ["PAGE", "SCREEN", "Density", "fabric_dot", "su_detail_dot"]
 
-_MAX_PER_TIER = 16  # more devices than this in a tier and the tier is drawn as groups
-_MAX_GROUPS = 16  # at most this many group nodes per tier
-_MAX_MESH = 64  # most edges between the spine nodes and a tier linked to all of them (see _group_limit)
+
+class Density(NamedTuple):
+    """How much of a fabric one drawing shows before it groups devices."""
+
+    max_per_tier: int  # more devices than this in a tier and the tier is drawn as groups
+    max_groups: int  # at most this many group nodes per tier
+    max_mesh: int  # most edges between the spine nodes and a tier linked to all of them (see _group_limit)
+
+
+# The diagrams output, looked at on a screen and zoomed: up to 16 devices per tier drawn one by one.
+SCREEN = Density(16, 16, 64)
+# A printed page (the review's PDF): about a dozen nodes across, so that labels stay readable at A4 width.
+PAGE = Density(4, 4, 8)
 
 # Tiers bottom-up; cable tier -> (tier of the A end, tier of the B end). An uplink leaves the fabric, so its B
 # end is drawn above everything else. Dict order is the order tiers are resolved in, so real tiers win.
@@ -66,15 +78,16 @@ class _Device:
     up: int = 0  # group of the tier above it hangs under: an endpoint's SU, a leaf's pod; 0 = all alike
 
 
-def fabric_dot(fabric: FabricPlan, roles: Mapping[str, str]) -> str:
+def fabric_dot(fabric: FabricPlan, roles: Mapping[str, str], density: Density = SCREEN) -> str:
     """The whole fabric as DOT: cores on top, then spines, leaves and endpoints, rails coloured.
 
     Args:
         fabric: the fabric to draw; every device in it appears in some cable.
         roles: device name -> role (compute, fabric-manager, ...); used in endpoint labels only.
+        density: when tiers are collapsed into groups (16 devices for the screen, 4 for a page).
 
     Returns:
-        DOT source, identical for identical input. Tiers over 16 devices are collapsed into groups.
+        DOT source, identical for identical input.
     """
     devices = _devices(fabric.cables)
     flat = _is_flat(devices)
@@ -85,12 +98,14 @@ def fabric_dot(fabric: FabricPlan, roles: Mapping[str, str]) -> str:
     # leaf groups, so each lower group hangs under one upper node and those edges stay one per group.
     for tier in (2, 3, 1, 0, 4):
         members = sorted(d for d in devices.values() if d.tier == tier)
-        limit = _group_limit(tier, members, len(nodes.get(2, [])))
-        boxes, nodes[tier], buckets[tier] = _tier_nodes(members, roles, flat, buckets.get(tier + 1, {}), limit)
+        limit = _group_limit(tier, members, len(nodes.get(2, [])), density)
+        boxes, nodes[tier], buckets[tier] = _tier_nodes(
+            members, roles, flat, buckets.get(tier + 1, {}), (limit, density.max_per_tier)
+        )
         box_of.update(boxes)
     title = _title(fabric)
     if any(box.startswith(_GROUP_PREFIX) for box in box_of.values()):
-        title.append(f"tiers of more than {_MAX_PER_TIER} devices drawn as groups; edges give links x speed")
+        title.append(f"tiers of more than {density.max_per_tier} devices drawn as groups; edges give links x speed")
     ranks = [nodes[tier] for tier in (4, 3, 2, 1, 0)]
     return _document(fabric.name, title, ranks, _edge_lines(fabric.cables, box_of, devices))
 
@@ -162,7 +177,11 @@ def _is_flat(devices: Mapping[str, _Device]) -> bool:
 
 
 def _tier_nodes(
-    members: Sequence[_Device], roles: Mapping[str, str], flat: bool, parents: Mapping[int, int], limit: int
+    members: Sequence[_Device],
+    roles: Mapping[str, str],
+    flat: bool,
+    parents: Mapping[int, int],
+    limits: tuple[int, int],
 ) -> tuple[dict[str, str], list[_Node], dict[int, int]]:
     """The nodes drawing one tier, collapsed into groups when the tier is large.
 
@@ -171,12 +190,13 @@ def _tier_nodes(
         roles: device name -> role.
         flat: the fabric's leaves carry no SU.
         parents: group of the tier above -> its bucket (node); groups missing from it are their own bucket.
-        limit: most group nodes to draw.
+        limits: most group nodes to draw, and most devices drawn one by one before the tier is grouped.
 
     Returns:
         Device name -> node id, the node statements, and group -> bucket for the tier below.
     """
-    if len(members) <= _MAX_PER_TIER:
+    limit, max_per_tier = limits
+    if len(members) <= max_per_tier:
         boxes = {d.name: d.name for d in members}
         return boxes, [_device_node(d, roles, flat) for d in members], {d.group: d.group for d in members}
     bucket_of = _buckets(sorted({(parents.get(d.up, d.up), d.group) for d in members}), limit)
@@ -191,12 +211,13 @@ def _tier_nodes(
     return box_of, nodes, bucket_of
 
 
-def _group_limit(tier: int, members: Sequence[_Device], spine_nodes: int) -> int:
+def _group_limit(tier: int, members: Sequence[_Device], spine_nodes: int, density: Density) -> int:
     """Most group nodes for a tier. Cores, and the leaves of a 2-tier fabric, link to every spine node: that
     mesh's edge labels set the drawing's width, so such a tier gets fewer groups the more spine nodes there are.
     """
     meshed = tier == 3 or (tier == 1 and len({d.up for d in members}) == 1)
-    return max(1, min(_MAX_GROUPS, _MAX_MESH // max(1, spine_nodes))) if meshed else _MAX_GROUPS
+    groups = density.max_groups
+    return max(1, min(groups, density.max_mesh // max(1, spine_nodes))) if meshed else groups
 
 
 def _buckets(keys: Sequence[tuple[int, int]], limit: int) -> dict[int, int]:
@@ -248,7 +269,9 @@ def _group_node(members: Sequence[_Device], roles: Mapping[str, str], flat: bool
     if tier == 0:
         role_counts = Counter(roles.get(d.name, "endpoint") for d in members)
         if len(role_counts) > 1:
-            label.append(", ".join(f"{n} {role}" for role, n in sorted(role_counts.items())))
+            roles_held = [f"{n} {role}" for role, n in sorted(role_counts.items())]
+            # three to a line: an out-of-band group holds a dozen roles, which on one line widen the drawing
+            label += [", ".join(roles_held[i : i + 3]) for i in range(0, len(roles_held), 3)]
     elif tier == 1:
         label[0] += "" if flat else f" (rails {rails[0]}-{rails[-1]})"
         fill = _rail_colour(rails[0]) + "40" if len(rails) == 1 else "#ffffff"

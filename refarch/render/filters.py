@@ -85,6 +85,11 @@ def percent(fraction: float | None, decimals: int = 1) -> str:
     return NOT_AVAILABLE if fraction is None else f"{fraction * 100:.{decimals}f}%"
 
 
+def ratio(value: float | None) -> str:
+    """An oversubscription as people write it, to two decimals at most: `1.0` -> `1:1`, `1.3333` -> `1.33:1`."""
+    return NOT_AVAILABLE if value is None else f"{value:.2f}".rstrip("0").rstrip(".") + ":1"
+
+
 def csv_document(rows: Iterable[Iterable[object]]) -> str:
     """CSV records, each ended by "\n", quoted as `csv_row` quotes them: the CSV outputs built in Python use this.
 
@@ -205,6 +210,7 @@ FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "money": money,
     "mwh": mwh,
     "percent": percent,
+    "ratio": ratio,
     "thousands": thousands,
     "yaml_string": yaml_string,
 }

@@ -11,7 +11,7 @@ from typing import Final
 
 from refarch.errors import InputError, Location
 from refarch.inputs.messages import closest
-from refarch.render import ansible, bom, cabling_files, diagrams, netbox, plan_json, summary, validation_files
+from refarch.render import ansible, bom, cabling_files, diagrams, netbox, plan_json, review, summary, validation_files
 from refarch.render.context import Output
 
 __all__ = ["OUTPUTS", "output_names", "select_outputs"]
@@ -25,6 +25,7 @@ OUTPUTS: Final[tuple[Output, ...]] = (
     validation_files.OUTPUT,
     ansible.OUTPUT,
     netbox.OUTPUT,
+    review.OUTPUT,
 )
 
 

@@ -63,14 +63,18 @@ def render(
 def collect_files(outputs: Sequence[Output], context: RenderContext) -> dict[str, bytes]:
     """Every file of `outputs`, as bytes (text encoded as UTF-8), keyed by its path in the bundle.
 
+    Outputs that describe the bundle come last and see the files of those before them.
+
     Raises:
         OutputError: a path is not a plain relative path, is `manifest.json`, is claimed by two outputs, or is a
             file where another output puts a directory.
     """
     files: dict[str, bytes] = {}
     owners: dict[str, str] = {}
-    for output in outputs:
-        for name, content in output.build(context).items():
+    ordered = [o for o in outputs if not o.describes_bundle] + [o for o in outputs if o.describes_bundle]
+    for output in ordered:
+        seen = context.with_bundle(files) if output.describes_bundle else context
+        for name, content in output.build(seen).items():
             _check_path(name, output.name)
             if name in owners:
                 raise OutputError(f"outputs '{owners[name]}' and '{output.name}' both write '{name}'")

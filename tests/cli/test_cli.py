@@ -39,6 +39,8 @@ def test_plan_writes_bundle_and_summary(run_cli: Run, tmp_path: Path) -> None:
         "validation",
         "ansible",
         "terraform",
+        "review.pdf",
+        "review.html",
     }
 
 

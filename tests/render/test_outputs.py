@@ -29,6 +29,7 @@ OWNS: dict[str, Callable[[str], bool]] = {
     "validation": lambda path: path.startswith("validation/") and path.endswith((".p2p.csv", ".topo.dot")),
     "ansible": lambda path: path.startswith("ansible/"),
     "terraform": lambda path: path.startswith("terraform/") and path.endswith((".tf", "README.md")),
+    "review": lambda path: path in ("review.pdf", "review.html"),
 }
 
 
@@ -43,7 +44,17 @@ def full_bundle(tiny_plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> di
 
 def test_the_registry_names_are_stable() -> None:
     """Users select outputs by these names; renaming one breaks their scripts."""
-    assert output_names() == ("plan", "summary", "bom", "cabling", "diagrams", "validation", "ansible", "terraform")
+    assert output_names() == (
+        "plan",
+        "summary",
+        "bom",
+        "cabling",
+        "diagrams",
+        "validation",
+        "ansible",
+        "terraform",
+        "review",
+    )
     assert all(o.description and "\n" not in o.description for o in OUTPUTS)
 
 
@@ -77,7 +88,8 @@ def test_a_subset_writes_exactly_its_files_and_a_manifest_of_them(
     expected = {p for p in full_bundle if any(OWNS[n](p) for n in names)}
     assert expected  # every output writes something for the tiny plan
     assert set(written) == expected | {MANIFEST}
-    assert all(written[p] == full_bundle[p] for p in expected)  # selecting changes no file
+    # selecting changes no file, but for the review's manifest, which lists the files of the outputs selected
+    assert all(written[p] == full_bundle[p] for p in expected if not OWNS["review"](p))
     digests = json.loads(written[MANIFEST])["files"]
     assert digests == {p: hashlib.sha256(written[p]).hexdigest() for p in sorted(expected)}
 
@@ -146,6 +158,6 @@ def test_an_unknown_output_fails_before_anything_is_written(tiny_plan: Plan, tmp
 def test_outputs_that_read_no_views_do_not_build_them(tiny_plan: Plan) -> None:
     context = RenderContext(tiny_plan, Templates())
     collect_files([o for o in OUTPUTS if o.name in ("plan", "bom", "validation")], context)
-    assert "views" not in vars(context)
+    assert not context.computed("views")
     collect_files([o for o in OUTPUTS if o.name == "cabling"], context)
-    assert vars(context)["views"].cables
+    assert context.computed("views") and context.views.cables
