@@ -17,6 +17,14 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make unit` runs two workers), every test of the live NetBox runs on one worker, so the
+    session starts one server, not one per worker."""
+    for item in items:
+        if item.get_closest_marker("netbox") is not None:
+            item.add_marker(pytest.mark.xdist_group("netbox"))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-goldens", action="store_true", help="rewrite tests/golden from the current output")
 

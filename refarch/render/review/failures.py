@@ -91,12 +91,16 @@ def _leaf(
                 attached[leaf].append(endpoint)
     worst_leaf = max(sorted(attached), key=lambda leaf: len(attached[leaf]))
     endpoints = attached[worst_leaf]
-    cut_off = [e for e in endpoints if down[e][worst_leaf] == links_of[e]]
-    share = max(down[e][worst_leaf] / links_of[e] for e in endpoints)
+    shares = Counter(down[e][worst_leaf] / links_of[e] for e in endpoints)
+    usual, usual_count = max(shares.items(), key=lambda item: (item[1], -item[0]))
     text = (
-        f"up to {count(len(endpoints))} endpoints lose links (e.g. {worst_leaf}); the worst hit loses "
-        f"{share:.0%} of its {name} links"
+        f"up to {count(len(endpoints))} endpoints lose links (e.g. {worst_leaf}): {count(usual_count)} of them "
+        f"lose {usual:.0%} of their {name} links"
     )
+    worst = max(endpoints, key=lambda e: (down[e][worst_leaf] / links_of[e], e))
+    if down[worst][worst_leaf] / links_of[worst] > usual:
+        text += f", {worst} loses {down[worst][worst_leaf] / links_of[worst]:.0%}"
+    cut_off = [e for e in endpoints if down[e][worst_leaf] == links_of[e]]
     if fabric.rail_optimized and not cut_off:
         text += " (one rail: traffic moves to the other rails through NVLink or PCIe, at reduced bandwidth)"
     if cut_off:
