@@ -58,8 +58,10 @@ def bundles(plans: dict[str, Plan], tmp_path_factory: pytest.TempPathFactory) ->
 def _pdf_text(path: Path, layout: bool = False) -> list[str]:
     """Each page's text: in content order (a table cell's lines together), or as laid out (`layout`), which keeps
     the contents' dot leaders and the page numbers after them."""
-    mode = "layout" if layout else "plain"
-    return [page.extract_text(extraction_mode=mode) for page in PdfReader(path).pages]
+    pages = PdfReader(path).pages
+    if layout:
+        return [page.extract_text(extraction_mode="layout") for page in pages]
+    return [page.extract_text() for page in pages]
 
 
 def _flat(text: str) -> str:
