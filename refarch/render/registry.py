@@ -11,7 +11,18 @@ from typing import Final
 
 from refarch.errors import InputError, Location
 from refarch.inputs.messages import closest
-from refarch.render import ansible, bom, cabling_files, diagrams, netbox, plan_json, review, summary, validation_files
+from refarch.render import (
+    ansible,
+    bom,
+    cabling_files,
+    diagrams,
+    netbox,
+    plan_json,
+    review,
+    summary,
+    validation_files,
+    workbook,
+)
 from refarch.render.context import Output
 
 __all__ = ["OUTPUTS", "output_names", "select_outputs"]
@@ -20,6 +31,7 @@ OUTPUTS: Final[tuple[Output, ...]] = (
     plan_json.OUTPUT,
     summary.OUTPUT,
     bom.OUTPUT,
+    workbook.OUTPUT,
     cabling_files.OUTPUT,
     diagrams.OUTPUT,
     validation_files.OUTPUT,

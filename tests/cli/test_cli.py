@@ -33,6 +33,7 @@ def test_plan_writes_bundle_and_summary(run_cli: Run, tmp_path: Path) -> None:
         "plan.json",
         "summary.md",
         "bom.csv",
+        "bom.xlsx",
         "cabling.csv",
         "manifest.json",
         "diagrams",
@@ -251,7 +252,7 @@ def test_list_outputs_needs_no_spec_and_names_every_output(run_cli: Run) -> None
 
 BAD_OUTPUTS = [
     ("unknown", "sumary,bom", ["option --outputs", "unknown output 'sumary'", "did you mean 'summary'?",
-                               "valid outputs: plan, summary, bom, cabling, diagrams, validation"]),
+                               "valid outputs: plan, summary, bom, workbook, cabling, diagrams, validation"]),
     ("empty", "", ["option --outputs", "no output given", "valid outputs: plan, summary"]),
     ("trailing-comma", "bom,", ["option --outputs", "an empty output name in 'bom,'"]),
     ("repeated", "bom,bom", ["option --outputs", "output bom given more than once"]),

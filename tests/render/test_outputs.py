@@ -24,6 +24,7 @@ OWNS: dict[str, Callable[[str], bool]] = {
     "plan": lambda path: path == "plan.json",
     "summary": lambda path: path == "summary.md",
     "bom": lambda path: path == "bom.csv",
+    "workbook": lambda path: path == "bom.xlsx",
     "cabling": lambda path: path == "cabling.csv",
     "diagrams": lambda path: path.startswith("diagrams/") and path.endswith((".dot", ".svg")),
     "validation": lambda path: path.startswith("validation/") and path.endswith((".p2p.csv", ".topo.dot")),
@@ -45,16 +46,9 @@ def full_bundle(tiny_plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> di
 def test_the_registry_names_are_stable() -> None:
     """Users select outputs by these names; renaming one breaks their scripts."""
     assert output_names() == (
-        "plan",
-        "summary",
-        "bom",
-        "cabling",
-        "diagrams",
-        "validation",
-        "ansible",
-        "terraform",
+        "plan", "summary", "bom", "workbook", "cabling", "diagrams", "validation", "ansible", "terraform",
         "review",
-    )
+    )  # fmt: skip
     assert all(o.description and "\n" not in o.description for o in OUTPUTS)
 
 
@@ -110,7 +104,7 @@ def test_a_bad_selection_names_what_is_valid(names: list[str], message: str) -> 
         select_outputs(names, Location(None, "--outputs"))
     text = caught.value.render()
     assert message in text and text.startswith("option --outputs: ")
-    assert "valid outputs: plan, summary, bom, cabling, diagrams, validation" in text
+    assert "valid outputs: plan, summary, bom, workbook, cabling, diagrams, validation" in text
 
 
 def test_a_selection_keeps_the_registry_order() -> None:
@@ -157,7 +151,7 @@ def test_an_unknown_output_fails_before_anything_is_written(tiny_plan: Plan, tmp
 
 def test_outputs_that_read_no_views_do_not_build_them(tiny_plan: Plan) -> None:
     context = RenderContext(tiny_plan, Templates())
-    collect_files([o for o in OUTPUTS if o.name in ("plan", "bom", "validation")], context)
+    collect_files([o for o in OUTPUTS if o.name in ("plan", "bom", "workbook", "validation")], context)
     assert not context.computed("views")
     collect_files([o for o in OUTPUTS if o.name == "cabling"], context)
     assert context.computed("views") and context.views.cables

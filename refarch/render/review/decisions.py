@@ -128,7 +128,9 @@ def _redundancy(plan: Plan) -> Decision:
     power = plan.power
     choice = f"{power.redundancy} feeds, {count(power.circuits)} rack circuits of {power.usable_kw_per_circuit:g} kW"
     said = next((a for a in plan.assumptions if a.id == "default-site.feed.redundancy"), None)
-    reason = said.text.rstrip(".") if said is not None else f"site.feed.redundancy: {power.redundancy}, as the spec gives"
+    reason = (
+        said.text.rstrip(".") if said is not None else f"site.feed.redundancy: {power.redundancy}, as the spec gives"
+    )
     degraded = [f for f in power.feed_loss if f.status != "full"]
     if degraded:
         reason += "; on loss of one feed " + ", ".join(f"{f.catalog_id} runs {f.status}" for f in degraded)
