@@ -4,10 +4,16 @@ live NetBox server shared by the session (`live_netbox`, tests/netbox/README.md)
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+# pytest-xdist's workers start with COLUMNS=80, and refarch's consoles take their width when refarch.cli is imported
+# (below): drop it so the CLI tests read tables as a process without a terminal prints them (refarch.cli.console).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
 
 from refarch.catalog.loader import Catalog, load_catalog
 from refarch.cli.app import main

@@ -44,6 +44,9 @@ class Drawing:
     title: str
     caption: str
     svg: str
+    # Sizes itself with CSS (the plots: width 100% up to their drawn width), so it is inlined on paper too; the
+    # Graphviz drawings have a fixed size in points and go on paper as images, which the page scales down.
+    self_sizing: bool = False
 
     @property
     def inline(self) -> str:
@@ -96,7 +99,7 @@ def build_document(context: RenderContext, *, for_print: bool) -> ReviewDocument
         summary=executive_summary(plan, len(found)),
         decisions=decisions(plan),
         diagrams=_page_diagrams(context) if for_print else _diagrams(context),
-        plots=_plots(plan),
+        plots=_plots(context),
         racks=rack_groups(plan),
         failure_domains=failure_domains(plan),
         risks=found,
@@ -138,5 +141,35 @@ def _page_diagrams(context: RenderContext) -> tuple[Drawing, ...]:
     return context.shared("review-page-diagrams", draw)
 
 
-def _plots(plan: Plan) -> Mapping[str, Drawing]:
-    return {}
+def _plots(context: RenderContext) -> Mapping[str, Drawing]:
+    """The plots by where they go: `cost` (summary), `racks`, `performance` (compute), `sizing-<workload>`
+    (decisions). Drawn once for both documents."""
+    return context.shared("review-plots", lambda: _draw_plots(context.plan))
+
+
+def _draw_plots(plan: Plan) -> dict[str, Drawing]:
+    # Matplotlib loads here, not when refarch starts: only the review draws plots.
+    from refarch.render import plots
+
+    drawn = {
+        "cost": Drawing(
+            "plot-cost", "Capital cost by category", "Estimated prices hatched.", plots.cost_by_category(plan), True
+        ),
+        "racks": Drawing(
+            "plot-racks",
+            "IT power per rack against its limit",
+            "Coloured by cooling method; heat to liquid hatched.",
+            plots.rack_power(plan),
+            True,
+        ),
+    }
+    band = plots.performance_band(plan)
+    if band is not None:
+        drawn["performance"] = Drawing(
+            "plot-performance",
+            "Performance estimates with their bands",
+            "The band is the calibration's error; dashed lines are the targets.",
+            band,
+            True,
+        )
+    return drawn

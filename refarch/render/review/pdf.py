@@ -11,8 +11,6 @@ import logging
 import os
 from datetime import UTC, datetime
 
-import weasyprint
-
 from refarch.errors import OutputError
 
 __all__ = ["html_to_pdf", "source_date"]
@@ -39,6 +37,8 @@ def html_to_pdf(html: str) -> bytes:
     Raises:
         OutputError: WeasyPrint fails.
     """
+    import weasyprint  # here, not at the top: loading Pango through cffi takes 0.5 s of every command
+
     # WeasyPrint logs every CSS property it ignores at WARNING; those are for template authors, not users.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     try:
