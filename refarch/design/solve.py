@@ -123,6 +123,7 @@ def _design(spec: Spec, context: DesignContext, sizing: Sizing) -> Plan:
         fabrics=fabric_plans,
         addressing=addressing,
         performance=sizing.performance,
+        decisions=sizing.decisions,
         parts=part_plans(
             catalog,
             [

@@ -1,6 +1,9 @@
 """The performance model's estimates, one record per kind (training, inference): what `plan.json` keeps under
 `performance`, what `refarch estimate` prints and what target sizing compares.
 
+Target sizing also keeps every estimate it computes on the way to a size as a `SizingPoint` (an `Outcome`'s
+`tried`), so that a plan can show how each platform's time to train or throughput grows with its system count.
+
 Each estimate function returns a result: the record, with what it rests on carried alongside rather than copied
 into a second record: the band around its headline figure and the assumptions behind it. A plan keeps the record
 and lists the assumptions once among its own; `estimate` prints all of it (`as_json` is its `--json` form).
@@ -9,6 +12,7 @@ and lists the assumptions once among its own; `estimate` prints all of it (`as_j
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -23,9 +27,11 @@ __all__ = [
     "InferenceEstimate",
     "InferenceResult",
     "Outcome",
+    "SizingPoint",
     "TrainingEstimate",
     "TrainingResult",
     "WorkloadEstimate",
+    "sizing_points",
 ]
 
 # Assumption ids of the notes that say how the chosen layout departs from the spec (printed with estimates).
@@ -184,15 +190,46 @@ def _band_json(band: Band) -> dict[str, object]:
 EstimateResult = TrainingResult | InferenceResult
 
 
+class SizingPoint(FrozenRecord):
+    """One estimate target sizing computed on its way to a platform's size: how the platform fares at `systems`."""
+
+    systems: int = Field(description="systems of the platform estimated")
+    value: float = Field(
+        description="training: time to train in days, with goodput; inference: aggregate output tokens/s of the "
+        "best replica layout the search tried at this count (the plan's layout at the chosen count may be another)"
+    )
+    meets_target: bool = Field(
+        description="whether the estimate meets the workload's target (inference: throughput, streams and TTFT), "
+        "whatever the site's limits say of the size"
+    )
+
+
+def sizing_points(points: Iterable[SizingPoint], higher_is_better: bool) -> tuple[SizingPoint, ...]:
+    """`points` sorted by systems, one per count: where a count was estimated more than once (inference tries
+    several replica layouts), one that meets the target wins over one that does not, then the better value."""
+    best: dict[int, SizingPoint] = {}
+    for point in points:
+        held = best.get(point.systems)
+        if held is None or _rank(point, higher_is_better) > _rank(held, higher_is_better):
+            best[point.systems] = point
+    return tuple(best[systems] for systems in sorted(best))
+
+
+def _rank(point: SizingPoint, higher_is_better: bool) -> tuple[bool, float]:
+    return point.meets_target, point.value if higher_is_better else -point.value
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How one platform fares against a workload's target within a bound on its size.
 
     `meeting` is the fewest systems that meet it; otherwise `closest` is the best the bound allows (None when
-    nothing fits) and `reason` says what stands in the way when it is not only size.
+    nothing fits) and `reason` says what stands in the way when it is not only size. `tried` is every estimate
+    the search computed for it (`sizing_points`), including sizes beyond the bound when the search went there.
     """
 
     platform: Platform
     meeting: EstimateResult | None
     closest: EstimateResult | None
     reason: str = ""
+    tried: tuple[SizingPoint, ...] = ()

@@ -40,6 +40,7 @@ __all__ = [
     "max_systems",
     "site_cost",
     "system_allowances",
+    "undesigned_text",
     "weigh_candidates",
 ]
 
@@ -133,11 +134,18 @@ def candidate(estimate: Estimate, platform: Platform, limits: SiteLimits) -> Can
 @dataclass(frozen=True)
 class Weighing:
     """How target sizing weighed the candidates: the pick per workload, every candidate still an option (with its
-    design where it was designed) and, per workload, the candidates dropped because they could not be designed."""
+    design where it was designed) and, per workload, the candidates dropped because they could not be designed
+    (their `design.problem` says why)."""
 
     chosen: dict[str, Candidate]
     options: dict[str, list[Candidate]]
-    undesignable: dict[str, list[str]]
+    undesignable: dict[str, list[Candidate]]
+
+
+def undesigned_text(dropped: Candidate) -> str:
+    """A candidate that could not be designed, with why, for messages: `id (problem)`."""
+    problem = dropped.design.problem if dropped.design else ""
+    return f"{dropped.platform.system_id} ({problem})"
 
 
 def choose_candidates(options: Mapping[str, Sequence[Candidate]], limits: SiteLimits) -> dict[str, Candidate]:
@@ -163,7 +171,7 @@ def weigh_candidates(
             cheapest combination's power, racks and cost, or each design's problem.
     """
     pool = {name: list(items) for name, items in options.items()}
-    undesignable: dict[str, list[str]] = {name: [] for name in options}
+    undesignable: dict[str, list[Candidate]] = {name: [] for name in options}
     while True:
         chosen = _cheapest_combination(pool, limits)
         pending = {name: c for name, c in chosen.items() if c.design is None}
@@ -173,13 +181,13 @@ def weigh_candidates(
             design = designer(name, picked)
             index = next(i for i, item in enumerate(pool[name]) if item is picked)
             if design.problem:
-                undesignable[name].append(f"{picked.platform.system_id} ({design.problem})")
+                undesignable[name].append(replace(picked, design=design))
                 del pool[name][index]
             else:
                 pool[name][index] = replace(picked, design=design)
         for name, items in pool.items():
             if not items:
-                reasons = "; ".join(undesignable[name])
+                reasons = "; ".join(undesigned_text(c) for c in undesignable[name])
                 raise InfeasibleError(f"workload '{name}': no platform meeting the target can be designed: {reasons}")
 
 

@@ -16,7 +16,7 @@ from refarch.catalog.models import Switch, System
 from refarch.inputs.spec import Spec
 from refarch.perf.calibration.file import Calibration, default_calibration
 from refarch.perf.platform import platform_from_catalog
-from refarch.plan import ComputeAllocation, WorkloadEstimate
+from refarch.plan import ComputeAllocation, SizingDecision, WorkloadEstimate
 from refarch.sizing.allocations import (
     SupportServers,
     allocation,
@@ -37,7 +37,8 @@ __all__ = ["Sizing", "SupportServers", "candidate_sizing", "size", "systems_per_
 @dataclass(frozen=True)
 class Sizing:
     """Output of `size`: compute per workload, support servers, and the assumptions sizing relied on; `targets` is
-    the candidate chosen for each target workload, with what target sizing counted it to cost."""
+    the candidate chosen for each target workload, with what target sizing counted it to cost, and `decisions`
+    how each was chosen (every platform weighed, in spec order; the Plan carries them)."""
 
     workloads: list[WorkloadPlan]
     allocations: list[ComputeAllocation]
@@ -47,6 +48,7 @@ class Sizing:
     performance: list[WorkloadEstimate]
     warnings: list[str]
     targets: dict[str, Candidate]
+    decisions: list[SizingDecision]
 
 
 def size(
@@ -99,6 +101,7 @@ def size(
         performance=[e.record for e in estimates if not isinstance(e, NoEstimate)],
         warnings=[e.warning for e in estimates if isinstance(e, NoEstimate)],
         targets=choice.chosen,
+        decisions=choice.decisions,
     )
 
 
@@ -117,6 +120,7 @@ def candidate_sizing(workload: WorkloadPlan, system: System, systems: int, catal
         performance=[],
         warnings=[],
         targets={},
+        decisions=[],
     )
 
 

@@ -8,7 +8,6 @@ meet the target, then one CP-SAT choice over all target workloads under the site
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -17,10 +16,12 @@ from refarch.catalog.models import System
 from refarch.errors import InfeasibleError, NotSupportedError, RefarchError
 from refarch.inputs.site import resolve_site
 from refarch.inputs.spec import Spec
-from refarch.perf.platform import Platform, largest_text, platform_from_catalog
-from refarch.perf.records import InferenceResult, TrainingResult
-from refarch.perf.training.estimate import is_calibrated, useful_systems
+from refarch.perf.platform import Platform, platform_from_catalog
+from refarch.perf.records import InferenceResult
+from refarch.perf.training.estimate import is_calibrated
+from refarch.plan import SizingDecision
 from refarch.sizing.context import WorkloadContext
+from refarch.sizing.decisions import Searched, millions, shortfall, sizing_decision
 from refarch.sizing.inference_targets import covered_for_inference, serving_note, serving_outcome, unmet_inference
 from refarch.sizing.platform_choice import (
     Candidate,
@@ -32,7 +33,7 @@ from refarch.sizing.platform_choice import (
     candidate,
     max_systems,
     site_cost,
-    system_allowances,
+    undesigned_text,
     weigh_candidates,
 )
 from refarch.sizing.site_limits import design_problems, hosting_problems
@@ -58,10 +59,12 @@ _UNCALIBRATED = "no {} measurements of their accelerators; name one as 'platform
 
 @dataclass(frozen=True)
 class TargetChoice:
-    """What target sizing decided: a platform and size per target workload, and which platforms it weighed."""
+    """What target sizing decided: a platform and size per target workload, which platforms it weighed (in words,
+    for the allocation's note) and the same as records (`decisions`, in the order of `contexts`)."""
 
     chosen: dict[str, Candidate]
     considered: dict[str, str]
+    decisions: list[SizingDecision]
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,7 @@ def choose_platforms(
             names the nearest feasible size.
     """
     options: dict[str, list[Candidate]] = {}
-    unmet: dict[str, str] = {}
+    searches: list[Searched] = []
     for ctx in contexts:
         if ctx.workload.target is None:
             continue
@@ -159,18 +162,21 @@ def choose_platforms(
         if not candidates:
             raise _unmet(ctx, outcomes, found.skipped)
         options[ctx.workload.name] = candidates
-        unmet[ctx.workload.name] = _not_meeting(ctx.workload, limits, outcomes, found.skipped)
+        searches.append(Searched(ctx, outcomes, found.skipped))
     if not options:
-        return TargetChoice({}, {})
+        return TargetChoice({}, {}, [])
     try:
         weighing = weigh_candidates(options, limits, designer)
     except InfeasibleError as exc:
         raise InfeasibleError(exc.message, contexts[0].spec.where("site")) from exc
+    designed = designer is not None
     considered = {
-        name: _weighed(weighing.options[name], weighing.undesignable[name], designer is not None, limits) + text
-        for name, text in unmet.items()
+        (name := s.ctx.workload.name): _weighed(weighing.options[name], weighing.undesignable[name], designed, limits)
+        + _not_meeting(s.ctx.workload, limits, s.outcomes, s.skipped)
+        for s in searches
     }
-    return TargetChoice(weighing.chosen, considered)
+    decisions = [sizing_decision(s, weighing, designed, limits) for s in searches]
+    return TargetChoice(weighing.chosen, considered, decisions)
 
 
 def platform_outcome(ctx: WorkloadContext, limits: SiteLimits, platform: Platform) -> Outcome:
@@ -222,49 +228,27 @@ def _exclusion(ctx: WorkloadContext, platform: Platform) -> str:
     return "; ".join(hosting_problems(ctx.spec, ctx.catalog.get(platform.system_id, System)))
 
 
-def _shortfall(workload: WorkloadPlan, limits: SiteLimits, outcome: Outcome) -> str:
-    """A platform that cannot meet the target, with what its largest size tried gives and what bounds that size."""
-    best, name = outcome.closest, outcome.platform.system_id
-    if best is None:
-        allowed = system_allowances(outcome.platform, limits)
-        names = {"power": "power_budget", "budget": "budget", "racks": "max_racks"}  # the spec's words
-        room = ", ".join(f"{names[limit]} allows {n:,}" for limit, n in sorted(allowed.items(), key=lambda i: i[1]))
-        return f"{name} (fits on no size the limits allow{f': {room}' if room else ''})"
-    if isinstance(best, InferenceResult):
-        served = best.record
-        gives = f"serve {served.output_tokens_per_second:,.0f} output tokens/s with TTFT {served.ttft_s:.3g} s"
-    else:
-        gives = f"need {(best.record.time_to_train_s or math.inf) / 86400:,.1f} days"
-    bound = largest_text(best.systems)
-    if isinstance(best, TrainingResult) and best.systems == useful_systems(workload, outcome.platform):
-        bound = "one per sequence of the global batch"  # wafers train data parallel only
-    why = f"; {outcome.reason}" if outcome.reason else ""
-    return f"{name} ({best.systems:,} systems, {bound}, {gives}{why})"
-
-
-def _weighed(options: Sequence[Candidate], undesignable: Sequence[str], designed: bool, limits: SiteLimits) -> str:
+def _weighed(
+    options: Sequence[Candidate], undesignable: Sequence[Candidate], designed: bool, limits: SiteLimits
+) -> str:
     """The platforms that meet the target, by what they cost; those left undesigned could not have won (their
     systems alone cost more than the pick's whole design, or do not fit beside the other workloads' picks)."""
     ranked = sorted(options, key=lambda c: (c.total_capex_usd, c.platform.system_id))
     if not designed:
-        costs = ", ".join(f"{c.platform.system_id} {_millions(c.capex_usd)}" for c in ranked)
+        costs = ", ".join(f"{c.platform.system_id} {millions(c.capex_usd)}" for c in ranked)
         return f"cheapest systems within the site's limits of {costs}"
     fitting = [c for c in ranked if c.design and not design_problems(c.design, limits)]
-    costs = ", ".join(f"{c.platform.system_id} {_millions(c.total_capex_usd)}" for c in fitting)
+    costs = ", ".join(f"{c.platform.system_id} {millions(c.total_capex_usd)}" for c in fitting)
     text = f"cheapest whole design (systems, fabrics, racks, power, cabling) within the site's limits of {costs}"
-    over = [f"{c.platform.system_id} {_millions(c.total_capex_usd)}" for c in ranked if c.design and c not in fitting]
+    over = [f"{c.platform.system_id} {millions(c.total_capex_usd)}" for c in ranked if c.design and c not in fitting]
     if over:
         text += f"; designed but over the site's limits: {', '.join(over)}"
-    bounds = [f"{c.platform.system_id} (systems alone {_millions(c.capex_usd)})" for c in ranked if c.design is None]
+    bounds = [f"{c.platform.system_id} (systems alone {millions(c.capex_usd)})" for c in ranked if c.design is None]
     if bounds:
         text += f"; not designed, as no design of theirs could win: {', '.join(bounds)}"
     if undesignable:
-        text += f"; cannot be designed: {', '.join(undesignable)}"
+        text += f"; cannot be designed: {', '.join(undesigned_text(c) for c in undesignable)}"
     return text
-
-
-def _millions(usd: float) -> str:
-    return f"${usd / 1e6:,.1f}M"
 
 
 def _not_meeting(
@@ -272,7 +256,7 @@ def _not_meeting(
 ) -> str:
     """Which platforms could not meet the target, and which were left out and why."""
     text = ""
-    unmet = [_shortfall(workload, limits, o) for o in outcomes if o.meeting is None]
+    unmet = [f"{o.platform.system_id} ({shortfall(workload, limits, o)})" for o in outcomes if o.meeting is None]
     if unmet:
         text += f"; cannot meet the target within them: {', '.join(unmet)}"
     if skipped:

@@ -14,7 +14,7 @@ from refarch.catalog.loader import Catalog
 from refarch.catalog.models import System
 from refarch.errors import InfeasibleError, RefarchError
 from refarch.perf.platform import Platform, largest_text, platform_from_catalog, remedy_text
-from refarch.perf.records import Outcome, TrainingResult
+from refarch.perf.records import Outcome, SizingPoint, TrainingResult, sizing_points
 from refarch.perf.training.estimate import estimate_training, useful_systems
 from refarch.perf.training.setup import TrainingSetup
 from refarch.sizing.context import WorkloadContext
@@ -61,24 +61,26 @@ def training_outcome(ctx: WorkloadContext, platform: Platform, upper: int) -> Ou
 
 def fewest_systems(setup: TrainingSetup, target_s: float, upper: int) -> Outcome:
     """The fewest systems meeting `target_s` (`meeting`, or None) and the fastest estimate at `upper` systems
-    (`closest`, None if none fits).
+    (`closest`, None if none fits), with every estimate computed on the way (`tried`).
 
     `upper` is capped at the systems one step can use (wafers: one sequence each). Binary search finds a size that
     meets the target; `fewer_below` then tries the counts below it.
     """
     upper = min(upper, useful_systems(setup.workload, setup.platform) or upper)
-    best_at_upper = _try(setup, upper)
+    trials = _Trials(setup, target_s)
+    best_at_upper = trials.at(upper)
     if best_at_upper is None or _time(best_at_upper) > target_s:
-        return Outcome(setup.platform, None, best_at_upper)
+        return Outcome(setup.platform, None, best_at_upper, tried=trials.points())
     low, high, found = 1, upper, best_at_upper
     while low < high:
         middle = (low + high) // 2
-        estimate = _try(setup, middle)
+        estimate = trials.at(middle)
         if estimate is not None and _time(estimate) <= target_s:
             high, found = middle, estimate
         else:
             low = middle + 1
-    return Outcome(setup.platform, fewer_below(found, setup, target_s), best_at_upper)
+    fewest = _fewer_below(found, trials)
+    return Outcome(setup.platform, fewest, best_at_upper, tried=trials.points())
 
 
 def fewer_below(found: TrainingResult, setup: TrainingSetup, target_s: float) -> TrainingResult:
@@ -88,15 +90,46 @@ def fewer_below(found: TrainingResult, setup: TrainingSetup, target_s: float) ->
     train faster than 83. Binary search stops at a boundary, not necessarily the lowest one, so the counts below
     are tried until one is clearly too slow (SLOWER_COUNT_MARGIN over the target) or does not fit in memory.
     """
+    return _fewer_below(found, _Trials(setup, target_s))
+
+
+def _fewer_below(found: TrainingResult, trials: _Trials) -> TrainingResult:
+    target_s = trials.target_s
     systems = found.systems - 1
     while systems >= 1:
-        estimate = _try(setup, systems)
+        estimate = trials.at(systems)
         if estimate is None or _time(estimate) > target_s * (1 + SLOWER_COUNT_MARGIN):
             break
         if _time(estimate) <= target_s:
             found = estimate
         systems -= 1
     return found
+
+
+class _Trials:
+    """The estimates one search for the fewest systems computed, each count once (binary search and the scan
+    below it meet the same counts), kept for the plan's sizing points."""
+
+    def __init__(self, setup: TrainingSetup, target_s: float) -> None:
+        self.setup = setup
+        self.target_s = target_s
+        self._by_systems: dict[int, TrainingResult | None] = {}
+
+    def at(self, systems: int) -> TrainingResult | None:
+        """The estimate on `systems` systems, or None when the model does not fit there."""
+        if systems not in self._by_systems:
+            self._by_systems[systems] = _try(self.setup, systems)
+        return self._by_systems[systems]
+
+    def points(self) -> tuple[SizingPoint, ...]:
+        """Every estimate with a finite time to train, as sizing points in days."""
+        times = {n: _time(e) for n, e in self._by_systems.items() if e is not None}
+        points = (
+            SizingPoint(systems=n, value=t / 86400, meets_target=t <= self.target_s)
+            for n, t in times.items()
+            if math.isfinite(t)
+        )
+        return sizing_points(points, higher_is_better=False)
 
 
 def _time(estimate: TrainingResult) -> float:

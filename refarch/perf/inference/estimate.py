@@ -9,7 +9,7 @@ both are estimates with wide bands. Queueing is not modelled: TTFT is one prompt
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from refarch.errors import InfeasibleError
@@ -102,13 +102,15 @@ class ReplicaEstimate:
 
 @dataclass(frozen=True)
 class ReplicaSizing:
-    """Replicas an inference target needs, or None with the reason when no replica can meet it."""
+    """Replicas an inference target needs, or None with the reason when no replica can meet it; `tried` is every
+    estimate of the request the search computed on the way (over all tensor-parallel options), in search order."""
 
     replicas: int | None
     accelerators: int | None
     systems: int | None
     reason: str
     estimate: ReplicaEstimate | None = None
+    tried: tuple[ReplicaEstimate, ...] = ()
 
 
 def _record(
@@ -262,6 +264,7 @@ def required_replicas(
     """
     best: ReplicaEstimate | None = None
     why = "nothing fits"
+    tried: list[ReplicaEstimate] = []
     for option in [None] if platform.wafer else ([tp] if tp else tp_options(request.shape, platform)):
         try:  # one stream on one replica: does the layout fit at all, and how long is one prompt's prefill?
             probe = inference_estimate(replace(request, concurrency=1), platform, replicas=1, tp=option)
@@ -274,25 +277,45 @@ def required_replicas(
             why += f"the {ttft_limit_s:g} s TTFT limit; a faster platform or a shorter prompt is needed"
             continue
         sized = _size(request, platform, option, target_output_tokens_per_s)
-        if isinstance(sized, str):
-            why = sized
-        elif best is None or sized.accelerators < best.accelerators:
-            best = sized
+        tried += sized.tried
+        if isinstance(sized.result, str):
+            why = sized.result
+        elif best is None or sized.result.accelerators < best.accelerators:
+            best = sized.result
     if best is None:
-        return ReplicaSizing(None, None, None, why)
+        return ReplicaSizing(None, None, None, why, tried=tuple(tried))
     systems = math.ceil(best.accelerators / platform.accelerators_per_system)
-    return ReplicaSizing(best.replicas, best.accelerators, systems, "meets the target", best)
+    return ReplicaSizing(best.replicas, best.accelerators, systems, "meets the target", best, tuple(tried))
 
 
-def _size(req: InferenceRequest, platform: Platform, tp: int | None, target: float) -> ReplicaEstimate | str:
+@dataclass(frozen=True)
+class _Sized:
+    """The fewest replicas at one tp (or why none), and every estimate computed to find them."""
+
+    result: ReplicaEstimate | str
+    tried: tuple[ReplicaEstimate, ...]
+
+
+def _size(req: InferenceRequest, platform: Platform, tp: int | None, target: float) -> _Sized:
     """The fewest replicas at `tp` reaching `target` tokens/s (fixed total streams, or each replica full)."""
+    tried: list[ReplicaEstimate] = []
 
     def run(replicas: int) -> ReplicaEstimate | None:
         try:
-            return inference_estimate(req, platform, replicas=replicas, tp=tp)
+            estimate = inference_estimate(req, platform, replicas=replicas, tp=tp)
         except InfeasibleError:
             return None
+        tried.append(estimate)
+        return estimate
 
+    result = _fewest_replicas(req, platform, target, run)
+    return _Sized(result, tuple(tried))
+
+
+def _fewest_replicas(
+    req: InferenceRequest, platform: Platform, target: float, run: Callable[[int], ReplicaEstimate | None]
+) -> ReplicaEstimate | str:
+    """The fewest replicas `run` finds reaching `target` tokens/s, or why none does."""
     if req.concurrency is None:
         full = run(1)
         if full is None:

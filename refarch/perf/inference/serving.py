@@ -14,7 +14,7 @@ from refarch.errors import InfeasibleError, NotSupportedError
 from refarch.perf.inference.estimate import InferenceRequest, ReplicaEstimate, inference_estimate, required_replicas
 from refarch.perf.inference.memory import tp_options, wafers_for_weights
 from refarch.perf.platform import Platform, limit_text
-from refarch.perf.records import InferenceEstimate, InferenceResult, Outcome
+from refarch.perf.records import InferenceEstimate, InferenceResult, Outcome, SizingPoint, sizing_points
 from refarch.types import Band, InferenceTarget, Parallelism, WorkloadPlan
 
 __all__ = ["ServingSetup", "fastest_first_token", "fewest_serving_systems", "serve_at_size"]
@@ -120,7 +120,8 @@ def _serve(setup: ServingSetup, systems: int, tp: int | None) -> InferenceResult
 
 def fewest_serving_systems(setup: ServingSetup, upper: int) -> Outcome:
     """The fewest systems up to `upper` meeting the workload's target (`meeting`), else the best estimate at `upper`
-    (`closest`, None when nothing fits there) and why no size meets it (`reason`).
+    (`closest`, None when nothing fits there) and why no size meets it (`reason`), with every estimate computed on
+    the way (`tried`: the replica counts searched, as whole systems, beyond `upper` too).
 
     Replicas are rounded up to whole systems, so the estimate at the fewest systems may leave accelerators spare.
     A fixed `tp` shapes GPU replicas only: a wafer replica spans the wafers its weights need.
@@ -129,8 +130,13 @@ def fewest_serving_systems(setup: ServingSetup, upper: int) -> Outcome:
     tp = None if platform.wafer else setup.tp
     goal = target.output_tokens_per_second or 0.0  # only concurrency or TTFT given: hold the streams
     sizing = required_replicas(request, platform, goal, target.ttft_p99, tp)
+    per_system = platform.accelerators_per_system
+    points = [
+        _point(math.ceil(e.accelerators / per_system), e.aggregate_tokens_per_s, e.ttft_s, setup) for e in sizing.tried
+    ]
     if sizing.estimate is not None and sizing.systems is not None and sizing.systems <= upper:
-        return Outcome(platform, _result(setup, request, sizing.systems, sizing.estimate), None)
+        meeting = _result(setup, request, sizing.systems, sizing.estimate)
+        return Outcome(platform, meeting, None, tried=sizing_points(points, higher_is_better=True))
     reason = sizing.reason
     if sizing.systems is not None:
         reason = f"needs {sizing.systems:,} x {platform.system_id}; {limit_text(upper)}"
@@ -138,7 +144,19 @@ def fewest_serving_systems(setup: ServingSetup, upper: int) -> Outcome:
         closest = _serve(setup, upper, tp) if upper >= 1 else None
     except InfeasibleError:
         closest = None
-    return Outcome(platform, None, closest, reason)
+    if closest is not None:
+        record = closest.record
+        points.append(_point(upper, record.output_tokens_per_second, record.ttft_s, setup))
+    return Outcome(platform, None, closest, reason, sizing_points(points, higher_is_better=True))
+
+
+def _point(systems: int, tokens_per_s: float, ttft_s: float, setup: ServingSetup) -> SizingPoint:
+    """An estimate as a sizing point: it meets the target when it reaches the output tokens/s (if the target
+    gives any) within the TTFT limit (if any); the streams are the request's in every estimate."""
+    target = setup.target
+    fast_enough = tokens_per_s >= (target.output_tokens_per_second or 0.0)
+    soon_enough = target.ttft_p99 is None or ttft_s <= target.ttft_p99
+    return SizingPoint(systems=systems, value=tokens_per_s, meets_target=fast_enough and soon_enough)
 
 
 def fastest_first_token(setup: ServingSetup) -> InferenceResult | None:
