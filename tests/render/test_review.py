@@ -205,3 +205,21 @@ def test_the_review_pdf_is_a_pdf_of_a4_pages(bundles: dict[str, Path]) -> None:
     reader = PdfReader(io.BytesIO((bundles["dgx-h100-su"] / "review.pdf").read_bytes()))
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
+
+
+def test_the_platform_decision_lists_every_candidate_weighed_with_its_outcome(
+    bundles: dict[str, Path], plans: dict[str, Plan]
+) -> None:
+    plan = plans["train-70b-in-30-days"]
+    (decision,) = plan.decisions
+    text = _flat(" ".join(_pdf_text(bundles["train-70b-in-30-days"] / "review.pdf")))
+    section = text[text.index("Platform for pretrain-70b") : text.index("Compute fabric technology")]
+    squashed = section.replace(" ", "")  # a narrow cell wraps `not-designed` after its hyphen
+    for candidate in decision.candidates:
+        assert f"({candidate.platform})" in squashed and candidate.status in squashed, candidate.platform
+    chosen = next(c for c in decision.candidates if c.status == "chosen")
+    assert chosen.capex_usd is not None and money(chosen.capex_usd) in section
+    html = (bundles["train-70b-in-30-days"] / "review.html").read_text()
+    assert 'id="plot-sizing-pretrain-70b"' in html  # the curves of every candidate, next to the decision
+    assert html.index("Platform for pretrain-70b") < html.index('id="plot-sizing-pretrain-70b"')
+    assert html.index('id="plot-sizing-pretrain-70b"') < html.index("Compute fabric technology")

@@ -30,7 +30,7 @@ def decisions(plan: Plan) -> tuple[Decision, ...]:
 def _platform(plan: Plan, allocation: ComputeAllocation) -> Decision:
     topic = f"Platform for {allocation.workload}"
     choice = f"{count(allocation.systems)} x {allocation.platform_name} ({count(allocation.accelerators)} accelerators)"
-    decision = next((d for d in getattr(plan, "decisions", []) if d.workload == allocation.workload), None)
+    decision = next((d for d in plan.decisions if d.workload == allocation.workload), None)
     if decision is None:
         return Decision(topic, choice, allocation.sizing_note)
     unit = "days to train" if decision.metric == "time_to_train_days" else "output tokens/s"
@@ -45,7 +45,7 @@ def _platform(plan: Plan, allocation: ComputeAllocation) -> Decision:
     )
     target = f"{decision.target:,.1f} {unit}" if unit == "days to train" else f"{thousands(decision.target)} {unit}"
     reason = f"the cheapest {decision.basis} that meets the target ({target}) within the site's limits"
-    return Decision(topic, choice, reason, alternatives)
+    return Decision(topic, choice, reason, alternatives, plot=f"sizing-{decision.workload}")
 
 
 def _candidate_figures(

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from refarch.plan import REFARCH_VERSION, Plan
+from refarch.plan import REFARCH_VERSION, Plan, SizingDecision
 from refarch.render.context import RenderContext
 from refarch.render.diagrams import dot_to_svg, fabric_diagrams
 from refarch.render.fabric_drawing import PAGE, fabric_dot
@@ -172,4 +172,32 @@ def _draw_plots(plan: Plan) -> dict[str, Drawing]:
             band,
             True,
         )
+    for decision in plan.decisions:
+        drawn[f"sizing-{decision.workload}"] = _sizing_curves(decision)
     return drawn
+
+
+def _sizing_curves(decision: SizingDecision) -> Drawing:
+    from refarch.render import plots
+
+    series = [
+        plots.CurveSeries(
+            label=c.platform,
+            points=tuple(plots.CurvePoint(p.systems, p.value, p.meets_target) for p in c.points),
+            chosen_systems=c.systems if c.status == "chosen" else None,
+        )
+        for c in decision.candidates
+        if c.points
+    ]
+    training = decision.metric == "time_to_train_days"
+    label = "time to train (days, with goodput)" if training else "output tokens/s"
+    # An inference target of 0 means the search compared concurrency or TTFT only: no throughput line to draw.
+    target = decision.target if training or decision.target > 0 else None
+    return Drawing(
+        f"plot-sizing-{decision.workload}",
+        f"{decision.workload}: {'time to train' if training else 'throughput'} against system count per candidate",
+        "Every estimate target sizing computed on its way to each platform's size; filled points meet the target, "
+        "the ringed one was chosen.",
+        plots.sizing_curves(series, label, target),
+        True,
+    )

@@ -47,6 +47,7 @@ class Decision:
     choice: str
     reason: str
     alternatives: tuple[Alternative, ...] = ()
+    plot: str | None = None  # the key of the plot that illustrates it (`ReviewDocument.plots`), if one does
 
 
 @dataclass(frozen=True)
