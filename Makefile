@@ -11,7 +11,7 @@ STAMP   = $(VENV)/.installed
 
 demo: $(STAMP) system-deps
 	$(BIN)/refarch plan examples/dgx-h100-su.yaml -o bundles/dgx-h100-su --force
-	@echo "open bundles/dgx-h100-su/summary.md"
+	@echo "open bundles/dgx-h100-su/review.pdf (or review.html, summary.md)"
 
 test: $(STAMP) test-deps netbox-deps lint typecheck unit
 
