@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from refarch.render.context import Files, Output, RenderContext
 from refarch.render.review.document import build_document
+from refarch.render.review.explorer import build_explorer
 from refarch.render.review.pdf import html_to_pdf, source_date
 
 __all__ = ["HTML_TEMPLATE", "OUTPUT", "PRINT_TEMPLATE"]
@@ -24,7 +25,9 @@ def _files(context: RenderContext) -> Files:
     on_screen = build_document(context, for_print=False)
     return {
         "review.pdf": html_to_pdf(context.templates.render(PRINT_TEMPLATE, doc=printed, **variables)),
-        "review.html": context.templates.render(HTML_TEMPLATE, doc=on_screen, **variables),
+        "review.html": context.templates.render(
+            HTML_TEMPLATE, doc=on_screen, explorer=build_explorer(context), **variables
+        ),
     }
 
 
