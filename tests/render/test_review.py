@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,13 @@ from pypdf import PdfReader
 
 from refarch import load_spec
 from refarch.catalog.loader import Catalog
+from refarch.errors import InputError, OutputError
 from refarch.pipeline import plan_spec
 from refarch.plan import Plan, TrainingEstimate
 from refarch.render.filters import kw, money
 from refarch.render.review.failures import failure_domains
 from refarch.render.review.inventory import MANIFEST_DIRECTORY_LIMIT, bom_by_category, manifest_entries, rack_groups
+from refarch.render.review.pdf import html_to_pdf
 from refarch.render.review.risks import THIN_MARGIN, risks
 from refarch.render.stage import render
 
@@ -223,3 +226,19 @@ def test_the_platform_decision_lists_every_candidate_weighed_with_its_outcome(
     assert 'id="plot-sizing-pretrain-70b"' in html  # the curves of every candidate, next to the decision
     assert html.index("Platform for pretrain-70b") < html.index('id="plot-sizing-pretrain-70b"')
     assert html.index('id="plot-sizing-pretrain-70b"') < html.index("Compute fabric technology")
+
+
+def test_a_malformed_source_date_epoch_is_bad_input(
+    plans: dict[str, Plan], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(InputError, match="SOURCE_DATE_EPOCH='yesterday' is not a date"):
+        render(plans["cerebras-cs3"], tmp_path / "b", outputs=["review"])
+    assert not (tmp_path / "b").exists()
+
+
+def test_without_weasyprint_the_review_fails_with_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if Pango (or WeasyPrint) could not be loaded
+    with pytest.raises(OutputError, match="WeasyPrint cannot be loaded") as caught:
+        html_to_pdf("<p>x</p>")
+    assert "libpango" in caught.value.hint and "--outputs" in caught.value.hint

@@ -8,10 +8,13 @@ after the other outputs so that its manifest can list their files.
 
 from __future__ import annotations
 
+import os
+
 from refarch.render.context import Files, Output, RenderContext
+from refarch.render.dates import source_date
 from refarch.render.review.document import build_document
 from refarch.render.review.explorer import build_explorer
-from refarch.render.review.pdf import html_to_pdf, source_date
+from refarch.render.review.pdf import html_to_pdf
 
 __all__ = ["HTML_TEMPLATE", "OUTPUT", "PRINT_TEMPLATE"]
 
@@ -20,7 +23,7 @@ HTML_TEMPLATE = "review/review.html.j2"
 
 
 def _files(context: RenderContext) -> Files:
-    variables = {"plan": context.plan, "views": context.views, "created": source_date()}
+    variables = {"plan": context.plan, "views": context.views, "created": source_date(os.environ)}
     printed = build_document(context, for_print=True)
     on_screen = build_document(context, for_print=False)
     return {

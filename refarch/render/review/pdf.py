@@ -1,34 +1,17 @@
 """review.pdf: the print HTML laid out by WeasyPrint.
 
 WeasyPrint writes no creation date unless the HTML names one, and derives the PDF's identifier from its content,
-so the same HTML gives the same bytes. The date is the plan's only when SOURCE_DATE_EPOCH asks for one (the house
-rule for timestamps); the document otherwise carries none.
+so the same HTML gives the same bytes. The PDF carries a date only when SOURCE_DATE_EPOCH gives one (read by
+refarch.render.dates, the house rule for timestamps).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from datetime import UTC, datetime
 
 from refarch.errors import OutputError
 
-__all__ = ["html_to_pdf", "source_date"]
-
-
-def source_date() -> datetime | None:
-    """SOURCE_DATE_EPOCH as a UTC time, or None when it is unset.
-
-    Raises:
-        OutputError: it is set but not a whole number of seconds.
-    """
-    value = os.environ.get("SOURCE_DATE_EPOCH")
-    if value is None:
-        return None
-    try:
-        return datetime.fromtimestamp(int(value), tz=UTC)
-    except (ValueError, OverflowError, OSError) as exc:
-        raise OutputError(f"SOURCE_DATE_EPOCH={value!r} is not a time in whole seconds since 1970") from exc
+__all__ = ["html_to_pdf"]
 
 
 def html_to_pdf(html: str) -> bytes:
@@ -37,7 +20,14 @@ def html_to_pdf(html: str) -> bytes:
     Raises:
         OutputError: WeasyPrint fails.
     """
-    import weasyprint  # here, not at the top: loading Pango through cffi takes 0.5 s of every command
+    try:  # here, not at the top: loading Pango through cffi takes 0.5 s of every command
+        import weasyprint
+    except (ImportError, OSError) as exc:  # OSError: cffi could not load Pango
+        raise OutputError(
+            f"review.pdf: WeasyPrint cannot be loaded: {exc}",
+            hint="install it (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0), or leave the review out: "
+            "--outputs plan,summary,...",
+        ) from exc
 
     # WeasyPrint logs every CSS property it ignores at WARNING; those are for template authors, not users.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)

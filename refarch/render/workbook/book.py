@@ -15,9 +15,9 @@ from typing import Final
 
 import xlsxwriter
 
-from refarch.errors import InputError
 from refarch.plan import Plan
 from refarch.render.context import Files, Output, RenderContext
+from refarch.render.dates import source_date
 from refarch.render.workbook.groups import group_lines
 from refarch.render.workbook.lines import write_line_sheet
 from refarch.render.workbook.styles import make_styles
@@ -30,7 +30,6 @@ SUMMARY_SHEET: Final = "Summary"
 # The creation date without SOURCE_DATE_EPOCH: the ZIP epoch, the earliest date a zip entry can carry and the one
 # XlsxWriter gives every entry, so the workbook holds one date throughout instead of the time it was rendered.
 ZIP_EPOCH: Final = datetime(1980, 1, 1, tzinfo=UTC)
-LAST_EXCEL_SECOND: Final = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
 # User strings must stay text: never a formula (`=cmd|...`), a hyperlink or a number, whatever they start with.
 OPTIONS: Final = {
     "in_memory": True,
@@ -41,21 +40,12 @@ OPTIONS: Final = {
 
 
 def created_at(environ: Mapping[str, str]) -> datetime:
-    """The workbook's creation date: SOURCE_DATE_EPOCH (reproducible-builds.org) when set, else the ZIP epoch.
+    """The workbook's creation date: SOURCE_DATE_EPOCH when set, else the ZIP epoch.
 
     Raises:
         InputError: SOURCE_DATE_EPOCH is not a whole number of seconds between 1970 and the end of 9999.
     """
-    text = environ.get("SOURCE_DATE_EPOCH")
-    if text is None:
-        return ZIP_EPOCH
-    stripped = text.strip()
-    if not stripped.isdigit() or int(stripped) > LAST_EXCEL_SECOND:
-        raise InputError(
-            f"environment variable SOURCE_DATE_EPOCH={text!r} is not a date",
-            hint="give the seconds since 1970-01-01 00:00 UTC as a whole number, e.g. SOURCE_DATE_EPOCH=1700000000",
-        )
-    return datetime.fromtimestamp(int(stripped), tz=UTC)
+    return source_date(environ) or ZIP_EPOCH
 
 
 def bom_workbook(plan: Plan, created: datetime) -> bytes:
