@@ -78,8 +78,9 @@ def plan_command(
 ) -> None:
     """Size the cluster and its networks for SPEC and write the bundle.
 
-    Writes plan.json, summary.md, bom.csv, bom.xlsx, cabling.csv, diagrams/, validation/ (cable link lists) and
-    manifest.json; with --outputs, only the outputs named and manifest.json (--list-outputs lists them).
+    Writes plan.json, summary.md, review.pdf and review.html (the architecture review), bom.csv, bom.xlsx,
+    cabling.csv, diagrams/, validation/ (cable link lists), ansible/, terraform/ and manifest.json; with --outputs,
+    only the outputs named and manifest.json (--list-outputs lists them).
 
     Target workloads get the platform whose whole design (systems, fabrics, racks, power, cabling) is cheapest, and
     are sized again, leaving room for what their candidates did not count, if the design overruns a site limit.
