@@ -21,7 +21,7 @@ from refarch.errors import InputError, OutputError
 from refarch.pipeline import plan_spec
 from refarch.plan import Plan, TrainingEstimate
 from refarch.render.filters import kw, money
-from refarch.render.review.failures import failure_domains
+from refarch.render.review.failures import failure_domains, single_homed
 from refarch.render.review.inventory import MANIFEST_DIRECTORY_LIMIT, bom_by_category, manifest_entries, rack_groups
 from refarch.render.review.pdf import html_to_pdf
 from refarch.render.review.risks import THIN_MARGIN, risks
@@ -242,3 +242,16 @@ def test_without_weasyprint_the_review_fails_with_what_to_install(monkeypatch: p
     with pytest.raises(OutputError, match="WeasyPrint cannot be loaded") as caught:
         html_to_pdf("<p>x</p>")
     assert "libpango" in caught.value.hint and "--outputs" in caught.value.hint
+
+
+def test_design_gaps_are_risks(plans: dict[str, Plan]) -> None:
+    wafer = plans["cerebras-cs3"]
+    titles = {r.title for r in risks(wafer)}
+    assert "CDUs and liquid loops not sized" in titles  # liquid racks, and no CDU in the plan yet
+    single = {e for e in single_homed(wafer.fabrics["compute"]) if e.startswith("cs-3-")}
+    assert single and f"{len(single)} compute systems hang off a single switch of the compute fabric" in titles
+    gpu = plans["dgx-h100-su"]
+    assert "no scale-out compute fabric" not in {r.title for r in risks(gpu)}
+    assert not any("CDU" in r.title or "single switch" in r.title for r in risks(gpu))
+    unjoined = gpu.model_copy(update={"fabrics": {k: v for k, v in gpu.fabrics.items() if k != "compute"}})
+    assert "no scale-out compute fabric" in {r.title for r in risks(unjoined)}

@@ -10,7 +10,7 @@ from refarch.plan import FabricPlan, Plan
 from refarch.render.filters import count, kw
 from refarch.render.review.model import FailureDomain
 
-__all__ = ["failure_domains"]
+__all__ = ["failure_domains", "single_homed"]
 
 
 def failure_domains(plan: Plan) -> tuple[FailureDomain, ...]:
@@ -57,7 +57,8 @@ def _rack(plan: Plan) -> FailureDomain:
     return FailureDomain(
         "one rack",
         1,
-        f"a rack's cooling or both of its PDUs failing takes down up to {count(worst_systems)} systems "
+        f"a rack's cooling or both of its PDUs failing takes down up to {count(worst_systems)} "
+        f"system{'s' if worst_systems != 1 else ''} "
         f"({count(worst_accelerators)} accelerators, e.g. {worst})",
     )
 
@@ -101,9 +102,13 @@ def _leaf(
     if down[worst][worst_leaf] / links_of[worst] > usual:
         text += f", {worst} loses {down[worst][worst_leaf] / links_of[worst]:.0%}"
     cut_off = [e for e in endpoints if down[e][worst_leaf] == links_of[e]]
-    if fabric.rail_optimized and not cut_off:
-        text += " (one rail: traffic moves to the other rails through NVLink or PCIe, at reduced bandwidth)"
-    if cut_off:
+    if not cut_off:
+        text += (
+            " (one rail: traffic moves to the other rails through NVLink or PCIe, at reduced bandwidth)"
+            if fabric.rail_optimized and fabric.rails > 2
+            else " (their other links carry the traffic)"
+        )
+    else:
         text += f"; {count(len(cut_off))} are cut off from the {name} fabric (a single link or a single leaf)"
     return FailureDomain(f"one {name} leaf", len(leaves), text)
 
@@ -136,3 +141,12 @@ def _cdu(plan: Plan) -> FailureDomain:
         f"the plan does not size CDUs yet: {count(len(liquid))} liquid-cooled racks put {kw(heat)} into facility "
         "water through CDUs the site must provide with N+1 redundancy",
     )
+
+
+def single_homed(fabric: FabricPlan) -> list[str]:
+    """The endpoints of `fabric` whose every link goes to one leaf: that leaf failing cuts them off."""
+    leaves: dict[str, set[str]] = defaultdict(set)
+    for cable in fabric.cables:
+        if cable.tier == "endpoint-leaf":
+            leaves[cable.a_device].add(cable.b_device)
+    return sorted(endpoint for endpoint, linked in leaves.items() if len(linked) == 1)

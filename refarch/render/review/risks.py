@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from refarch.plan import InferenceEstimate, Plan, TrainingEstimate
 from refarch.render.filters import count, days, kw, money, percent, thousands
+from refarch.render.review.failures import single_homed
 from refarch.render.review.model import Risk
 from refarch.render.review.narrative import estimated_price_share
 
@@ -26,6 +27,8 @@ def risks(plan: Plan) -> tuple[Risk, ...]:
         *_site_headroom(plan),
         *_targets(plan),
         *_feed_loss(plan),
+        *_fabric_gaps(plan),
+        *_unsized_cooling(plan),
         *_estimates(plan),
         *_warnings(plan),
     ]
@@ -145,6 +148,53 @@ def _feed_loss(plan: Plan) -> list[Risk]:
             "accept throttling during a feed outage, or cap the systems' power",
         )
         for f in degraded
+    ]
+
+
+def _fabric_gaps(plan: Plan) -> list[Risk]:
+    """A multi-system GPU design with no compute fabric, and compute systems a single leaf cuts off."""
+    found = []
+    fabric = plan.fabrics.get("compute")
+    gpu = [c for c in plan.compute if c.architecture == "gpu"]
+    if fabric is None and sum(c.systems for c in gpu) > 1:
+        found.append(
+            Risk(
+                "high",
+                "no scale-out compute fabric",
+                f"{count(sum(c.systems for c in gpu))} GPU systems ({', '.join(c.platform for c in gpu)}) are joined "
+                "only by the in-band and out-of-band networks; a job spanning systems has no compute fabric",
+                "plan the scale-out fabric by hand until refarch sizes it for this platform",
+            )
+        )
+    if fabric is not None:
+        systems = {c.platform for c in plan.compute}
+        placed = {d.name for r in plan.racks for d in r.devices if d.catalog_id in systems}
+        exposed = [e for e in single_homed(fabric) if e in placed]
+        if exposed:
+            found.append(
+                Risk(
+                    "medium",
+                    f"{count(len(exposed))} compute systems hang off a single switch of the compute fabric",
+                    f"each links to one compute leaf only (e.g. {exposed[0]}): that leaf failing cuts them off",
+                    "add a second switch for those links, or accept that replacing the switch stops those systems",
+                )
+            )
+    return found
+
+
+def _unsized_cooling(plan: Plan) -> list[Risk]:
+    liquid = [r for r in plan.racks if r.liquid_heat_kw > 0]
+    if not liquid:
+        return []
+    return [
+        Risk(
+            "medium",
+            "CDUs and liquid loops not sized",
+            f"{count(len(liquid))} racks put {kw(sum(r.liquid_heat_kw for r in liquid))} into facility water; the "
+            f"plan gives the flow ({count(round(plan.cooling.liquid_flow_lpm))} L/min) but no CDUs, so their "
+            "capacity, redundancy and power are not in the budget",
+            "size CDUs with N+1 for this heat and flow with the facility",
+        )
     ]
 
 
