@@ -12,10 +12,11 @@ from rich.table import Table
 from refarch.catalog.loader import load_catalog
 from refarch.cli.console import make_console
 from refarch.cli.options import CalibrationOption, CatalogDirs, SpecArgument, resolve_calibration
-from refarch.errors import Location
+from refarch.errors import InputError, Location
 from refarch.inputs.spec import load_spec
 from refarch.pipeline import plan_spec
 from refarch.plan import Plan
+from refarch.render.context import PAPERS, Paper
 from refarch.render.registry import OUTPUTS, select_outputs
 from refarch.render.stage import render
 from refarch.sizing.stage import size
@@ -26,6 +27,14 @@ out = make_console()
 err = make_console(stderr=True)
 
 OUTPUTS_OPTION = "--outputs"
+
+
+def _paper(value: str) -> Paper:
+    """The --paper value, checked before any planning."""
+    for paper in PAPERS:
+        if value.strip().lower() == paper:
+            return paper
+    raise InputError(f"unknown paper size {value!r}", Location(None, "--paper"), f"one of {', '.join(PAPERS)}")
 
 
 def _list_outputs(value: bool) -> None:
@@ -46,7 +55,7 @@ def _output_names(text: str | None) -> list[str] | None:
     return [name.strip() for name in names]
 
 
-def plan_command(
+def plan_command(  # noqa: PLR0913  # typer: one parameter per command-line option
     spec: SpecArgument,
     output: Annotated[
         Path | None,
@@ -69,6 +78,7 @@ def plan_command(
             "written.",
         ),
     ] = None,
+    paper: Annotated[str, typer.Option("--paper", help="Page size of review.pdf: a4 or letter.")] = "a4",
     list_outputs: Annotated[
         bool,
         typer.Option(
@@ -86,6 +96,7 @@ def plan_command(
     are sized again, leaving room for what their candidates did not count, if the design overruns a site limit.
     """
     selected = _output_names(outputs)
+    page = _paper(paper)
     with err.status("loading spec and catalog"):
         workload = load_spec(spec)
         hardware = load_catalog(catalog or [])
@@ -93,7 +104,7 @@ def plan_command(
         result = plan_spec(workload, hardware, resolve_calibration(calibration))
     target = output or Path("bundles") / workload.metadata.name
     with err.status("rendering bundle"):
-        written = render(result, target, force=force, templates=templates or [], outputs=selected)
+        written = render(result, target, force=force, templates=templates or [], outputs=selected, paper=page)
     _print_summary(result)
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/yellow] {escape(warning)}")

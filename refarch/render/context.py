@@ -15,18 +15,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from refarch.plan import Plan
 from refarch.render.templating import Templates
 from refarch.render.views import PlanViews, build_views
 
-__all__ = ["Files", "Output", "RenderContext"]
+__all__ = ["PAPERS", "Files", "Output", "Paper", "RenderContext"]
 
 # Relative POSIX path inside the bundle -> content; text is written as UTF-8 with "\n" line ends.
 Files = Mapping[str, str | bytes]
 
 _T = TypeVar("_T")
+
+# The page sizes the printed outputs (review.pdf) lay out for; CSS names them the same.
+Paper = Literal["a4", "letter"]
+PAPERS: tuple[Paper, ...] = ("a4", "letter")
 _NO_FILES: Mapping[str, bytes] = MappingProxyType({})
 
 
@@ -36,6 +40,7 @@ class RenderContext:
 
     plan: Plan
     templates: Templates
+    paper: Paper = "a4"  # the page size of printed outputs
     # Files of the outputs rendered before this one, as bytes, by path: given only to outputs that describe the
     # bundle (`Output.describes_bundle`); empty for the others.
     bundle: Mapping[str, bytes] = field(default_factory=lambda: _NO_FILES)

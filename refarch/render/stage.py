@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from refarch.errors import OutputError
 from refarch.plan import Plan
 from refarch.render.bundle import write_bundle_atomically
-from refarch.render.context import Output, RenderContext
+from refarch.render.context import Output, Paper, RenderContext
 from refarch.render.registry import select_outputs
 from refarch.render.templating import Templates
 
@@ -31,6 +31,7 @@ def render(
     force: bool = False,
     templates: Sequence[Path] = (),
     outputs: Sequence[str] | None = None,
+    paper: Paper = "a4",
 ) -> Path:
     """Write the bundle for `plan` into `outdir` atomically and return its absolute path.
 
@@ -40,6 +41,7 @@ def render(
         force: replace an existing non-empty directory.
         templates: user template directories searched, file by file, before the built-in templates.
         outputs: names of the outputs to write (`refarch.render.registry.output_names()`); None writes them all.
+        paper: the page size of review.pdf (`a4` or `letter`).
 
     Raises:
         InputError: an unknown output name, a missing template directory, or a template that fails.
@@ -49,7 +51,7 @@ def render(
     environment = Templates(templates)
 
     def fill(staging: Path) -> None:
-        context = RenderContext(plan, environment)
+        context = RenderContext(plan, environment, paper)
         files = collect_files(selected, context)
         for name, content in files.items():
             path = staging / name

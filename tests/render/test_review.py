@@ -10,6 +10,7 @@ import hashlib
 import io
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -255,3 +256,19 @@ def test_design_gaps_are_risks(plans: dict[str, Plan]) -> None:
     assert not any("CDU" in r.title or "single switch" in r.title for r in risks(gpu))
     unjoined = gpu.model_copy(update={"fabrics": {k: v for k, v in gpu.fabrics.items() if k != "compute"}})
     assert "no scale-out compute fabric" in {r.title for r in risks(unjoined)}
+
+
+def test_letter_paper_keeps_every_section(plans: dict[str, Plan], tmp_path: Path) -> None:
+    bundle = render(plans["cerebras-cs3"], tmp_path / "b", outputs=["review"], paper="letter")
+    reader = PdfReader(bundle / "review.pdf")
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)  # US Letter in points
+    text = _flat(" ".join(_pdf_text(bundle / "review.pdf")))
+    for number, heading in enumerate(SECTIONS, start=1):
+        assert f"{number}. {heading}" in text
+
+
+def test_an_unknown_paper_size_is_refused_before_planning(run_cli: Callable[..., tuple[int, str, str]]) -> None:
+    code, _, err = run_cli("plan", REPO / "examples" / "cerebras-cs3.yaml", "--paper", "a5")
+    assert code == 2
+    assert "option --paper: unknown paper size 'a5'" in err and "one of a4, letter" in err

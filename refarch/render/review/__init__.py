@@ -23,7 +23,12 @@ HTML_TEMPLATE = "review/review.html.j2"
 
 
 def _files(context: RenderContext) -> Files:
-    variables = {"plan": context.plan, "views": context.views, "created": source_date(os.environ)}
+    variables = {
+        "plan": context.plan,
+        "views": context.views,
+        "created": source_date(os.environ),
+        "paper": context.paper,
+    }
     printed = build_document(context, for_print=True)
     on_screen = build_document(context, for_print=False)
     return {
