@@ -10,7 +10,8 @@ import pytest
 
 from tests.netbox.live import NETBOX_VERSION, LiveNetBox
 
-pytestmark = pytest.mark.netbox
+# One xdist group: the tests share the session's one live server (tests/conftest.py).
+pytestmark = [pytest.mark.netbox, pytest.mark.xdist_group("netbox")]
 
 
 @pytest.fixture(scope="module")
