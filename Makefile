@@ -23,9 +23,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Two workers (the machine's cores); the live NetBox's tests share one of them (tests/conftest.py).
+# Two workers (the machine's cores); each starts its own live NetBox for the tests that need one (docs/decisions.md).
 unit: $(STAMP)
-	$(BIN)/pytest -q -n 2 --dist loadgroup
+	$(BIN)/pytest -q -n 2
 
 goldens: $(STAMP)
 	$(BIN)/pytest -q tests/test_golden.py --update-goldens

@@ -23,14 +23,6 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The live NetBox's tests first. Under pytest-xdist (`make unit`: two workers, `--dist loadgroup`) they are one
-    group (their modules mark them `xdist_group("netbox")`, so the session starts one server, not one per worker)
-    and, at several minutes on a loaded machine, the longest: started first, they run while the other worker takes
-    everything else."""
-    items.sort(key=lambda item: item.get_closest_marker("netbox") is None)  # stable: the rest keep their order
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-goldens", action="store_true", help="rewrite tests/golden from the current output")
 

@@ -10,8 +10,7 @@ import pytest
 
 from tests.netbox.live import NETBOX_VERSION, LiveNetBox
 
-# One xdist group: the tests share the session's one live server (tests/conftest.py).
-pytestmark = [pytest.mark.netbox, pytest.mark.xdist_group("netbox")]
+pytestmark = pytest.mark.netbox
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,7 @@ from refarch.render.views import build_views
 from ..conftest import REPO, with_description
 from .live import LiveNetBox
 
-# One xdist group: the tests share the session's one live server (tests/conftest.py).
-pytestmark = [pytest.mark.netbox, pytest.mark.xdist_group("netbox")]
+pytestmark = pytest.mark.netbox
 
 HOSTILE = 'x ${a} %{b} "q" back\\slash\nline two <b>bold</b> & {{ jinja }} # hash'
 
