@@ -14,7 +14,7 @@ from refarch.errors import OutputError
 from refarch.render.context import Files, Output, RenderContext
 from refarch.render.fabric_drawing import fabric_dot, su_detail_dot
 
-__all__ = ["OUTPUT", "Diagram", "dot_to_svg", "fabric_diagrams"]
+__all__ = ["OUTPUT", "Diagram", "dot_to_svg", "drawing_roles", "fabric_diagrams"]
 
 _DOT_TIMEOUT_S = 120  # a collapsed fabric renders in seconds; a hang should fail the build, not stall it
 
@@ -55,9 +55,14 @@ def fabric_diagrams(context: RenderContext) -> dict[str, Diagram]:
     return context.shared("fabric-diagrams", lambda: _draw(context))
 
 
+def drawing_roles(context: RenderContext) -> dict[str, str]:
+    """Device name -> role, as the fabric drawings label endpoints. Racked devices only: zero-U PDUs keep the
+    generic "endpoint" label they have always had in the drawings."""
+    return {d.name: d.role for d in context.views.devices if not d.zero_u}
+
+
 def _draw(context: RenderContext) -> dict[str, Diagram]:
-    # Racked devices only: zero-U PDUs keep the generic "endpoint" label they have always had in the drawings.
-    roles = {d.name: d.role for d in context.views.devices if not d.zero_u}
+    roles = drawing_roles(context)
     drawings: dict[str, Diagram] = {}
     for name, fabric in sorted(context.plan.fabrics.items()):
         sources = {f"{name}-topology": fabric_dot(fabric, roles)}

@@ -19,6 +19,7 @@ from refarch.types import InferenceTarget, WorkloadPlan
 
 __all__ = [
     "covered_for_inference",
+    "goal_words",
     "inference_platforms",
     "serving_note",
     "serving_outcome",
@@ -43,7 +44,11 @@ def serving_outcome(ctx: WorkloadContext, platform: Platform, upper: int) -> Out
 
 
 def _goal(workload: WorkloadPlan) -> str:
-    target = workload.target if isinstance(workload.target, InferenceTarget) else InferenceTarget()
+    return goal_words(workload.target if isinstance(workload.target, InferenceTarget) else InferenceTarget())
+
+
+def goal_words(target: InferenceTarget) -> str:
+    """An inference target in words, each figure it gives: `20,000 output tokens/s, TTFT p99 <= 2 s`."""
     parts = []
     if target.output_tokens_per_second is not None:
         parts.append(f"{target.output_tokens_per_second:,.0f} output tokens/s")

@@ -12,7 +12,7 @@ import os
 
 from refarch.render.context import Files, Output, RenderContext
 from refarch.render.dates import source_date
-from refarch.render.review.document import build_document
+from refarch.render.review.document import build_document, for_print
 from refarch.render.review.explorer import build_explorer
 from refarch.render.review.pdf import html_to_pdf
 
@@ -29,8 +29,8 @@ def _files(context: RenderContext) -> Files:
         "created": source_date(os.environ),
         "paper": context.paper,
     }
-    printed = build_document(context, for_print=True)
-    on_screen = build_document(context, for_print=False)
+    on_screen = build_document(context)
+    printed = for_print(on_screen, context)
     return {
         "review.pdf": html_to_pdf(context.templates.render(PRINT_TEMPLATE, doc=printed, **variables)),
         "review.html": context.templates.render(

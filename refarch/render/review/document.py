@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from refarch.plan import REFARCH_VERSION, Plan, SizingDecision
 from refarch.render.context import RenderContext
-from refarch.render.diagrams import dot_to_svg, fabric_diagrams
+from refarch.render.diagrams import dot_to_svg, drawing_roles, fabric_diagrams
 from refarch.render.fabric_drawing import PAGE, fabric_dot
 from refarch.render.review.decisions import decisions
 from refarch.render.review.failures import failure_domains
@@ -31,7 +31,7 @@ from refarch.render.review.model import (
 from refarch.render.review.narrative import executive_summary, headline, requirements, site_requirements
 from refarch.render.review.risks import risks
 
-__all__ = ["Drawing", "ReviewDocument", "build_document"]
+__all__ = ["Drawing", "ReviewDocument", "build_document", "for_print"]
 
 _PROLOG = re.compile(r"\A(?:\s*<\?xml[^>]*\?>|\s*<!DOCTYPE[^>]*>|\s*<!--.*?-->)*\s*", re.DOTALL)
 
@@ -81,12 +81,9 @@ class ReviewDocument:
     manifest: tuple[ManifestEntry, ...]
 
 
-def build_document(context: RenderContext, *, for_print: bool) -> ReviewDocument:
-    """The review's content for the context's plan; the manifest lists the files rendered before the review.
-
-    On paper the fabrics are drawn at page density (refarch.render.fabric_drawing.PAGE) so that labels stay
-    readable at A4 width; on screen they are the diagrams output's drawings, which scroll.
-    """
+def build_document(context: RenderContext) -> ReviewDocument:
+    """The review's content for the context's plan, as on screen (the fabrics are the diagrams output's drawings,
+    which scroll); the manifest lists the files rendered before the review."""
     plan = context.plan
     found = risks(plan)
     return ReviewDocument(
@@ -98,8 +95,8 @@ def build_document(context: RenderContext, *, for_print: bool) -> ReviewDocument
         headline=headline(plan),
         summary=executive_summary(plan, len(found)),
         decisions=decisions(plan),
-        diagrams=_page_diagrams(context) if for_print else _diagrams(context),
-        plots=_plots(context),
+        diagrams=_diagrams(context),
+        plots=_plots(context.plan),
         racks=rack_groups(plan),
         failure_domains=failure_domains(plan),
         risks=found,
@@ -124,34 +121,30 @@ def _diagrams(context: RenderContext) -> tuple[Drawing, ...]:
     return tuple(drawings)
 
 
-def _page_diagrams(context: RenderContext) -> tuple[Drawing, ...]:
-    def draw() -> tuple[Drawing, ...]:
-        roles = {d.name: d.role for d in context.views.devices if not d.zero_u}
-        return tuple(
-            Drawing(
-                f"diagram-{name}-page",
-                f"{name}: {fabric.purpose}, by tier",
-                "Devices grouped by scalable unit, pod or tier; edge labels count the links and their bandwidth. "
-                "diagrams/ holds the full drawings, review.html shows them inline.",
-                dot_to_svg(fabric_dot(fabric, roles, PAGE), f"{name}-page"),
-            )
-            for name, fabric in sorted(context.plan.fabrics.items())
+def for_print(document: ReviewDocument, context: RenderContext) -> ReviewDocument:
+    """`document` on paper: the fabrics drawn at page density (refarch.render.fabric_drawing.PAGE), so that labels
+    stay readable at A4 width; everything else as on screen."""
+    roles = drawing_roles(context)
+    pages = tuple(
+        Drawing(
+            f"diagram-{name}-page",
+            f"{name}: {fabric.purpose}, by tier",
+            "Devices grouped by scalable unit, pod or tier; edge labels count the links and their bandwidth. "
+            "diagrams/ holds the full drawings, review.html shows them inline.",
+            dot_to_svg(fabric_dot(fabric, roles, PAGE), f"{name}-page"),
         )
+        for name, fabric in sorted(context.plan.fabrics.items())
+    )
+    return replace(document, diagrams=pages)
 
-    return context.shared("review-page-diagrams", draw)
 
-
-def _plots(context: RenderContext) -> Mapping[str, Drawing]:
+def _plots(plan: Plan) -> Mapping[str, Drawing]:
     """The plots by where they go: `cost` (summary), `racks`, `performance` (compute), `sizing-<workload>`
-    (decisions). Drawn once for both documents."""
-    return context.shared("review-plots", lambda: _draw_plots(context.plan))
-
-
-def _draw_plots(plan: Plan) -> dict[str, Drawing]:
+    (decisions)."""
     # Matplotlib loads here, not when refarch starts: only the review draws plots.
     from refarch.render import plots
 
-    drawn = {
+    drawn: dict[str, Drawing] = {
         "cost": Drawing(
             "plot-cost", "Capital cost by category", "Estimated prices hatched.", plots.cost_by_category(plan), True
         ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from refarch.plan import ComputeAllocation, InferenceEstimate, Plan, TrainingEstimate
 from refarch.render.filters import count, days, kw, money, mwh, percent, ratio, thousands
 from refarch.render.review.model import Figure
+from refarch.sizing.inference_targets import goal_words
 from refarch.types import InferenceTarget, TrainingTarget, WorkloadPlan
 
 __all__ = ["executive_summary", "headline", "requirements", "site_requirements"]
@@ -40,23 +41,12 @@ def _workload_words(workload: WorkloadPlan, allocation: ComputeAllocation | None
     if isinstance(target, TrainingTarget):
         text += f", within {days(target.time_to_train)}"
     elif isinstance(target, InferenceTarget):
-        text += f", {_inference_target_words(target)}"
+        text += f", for {goal_words(target)}"
     if allocation is None:
         return text + "."
     if allocation.sizing == "fixed":
         return text + f"; on {count(allocation.systems)} x {allocation.platform_name}, as the spec fixes."
     return text + "; platform and size chosen by refarch to meet the target."
-
-
-def _inference_target_words(target: InferenceTarget) -> str:
-    parts = []
-    if target.output_tokens_per_second is not None:
-        parts.append(f"at {thousands(target.output_tokens_per_second)} output tokens/s")
-    if target.concurrency is not None:
-        parts.append(f"{count(target.concurrency)} concurrent streams")
-    if target.ttft_p99 is not None:
-        parts.append(f"time to first token under {target.ttft_p99:g} s at p99")
-    return ", ".join(parts)
 
 
 def site_requirements(plan: Plan) -> tuple[Figure, ...]:
