@@ -20,6 +20,8 @@ __all__ = [
     "Accelerator",
     "CatalogEntry",
     "Cdu",
+    "Facility",
+    "LeadTime",
     "LlmModel",
     "Nic",
     "Pdu",
@@ -60,8 +62,19 @@ class Price(BaseModel):
     source: str = Field(min_length=3)
 
 
+class LeadTime(BaseModel):
+    """Weeks from order to delivery. Lead times move with the market, so each carries its own provenance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    weeks: float = Field(gt=0, le=520)
+    confidence: Confidence
+    source: str = Field(min_length=3)
+
+
 class _Priced(_Entry):
     price: Price
+    lead_time: LeadTime | None = Field(None, description="order to delivery; None: unknown (the plan says so)")
 
 
 class _Mounted(_Priced):
@@ -247,6 +260,15 @@ class RearDoor(_Priced):
     capacity_w: PositiveFloat
 
 
+class Facility(_Entry):
+    """Site equipment on a new build's critical path (transformer, switchgear, UPS): lead time only, since the
+    plan does not size the power chain above the rack PDUs."""
+
+    kind: Literal["facility"]
+    role: Literal["transformer", "switchgear", "ups", "generator"]
+    lead_time: LeadTime
+
+
 class LlmModel(_Entry):
     """A model preset (published architecture)."""
 
@@ -281,6 +303,7 @@ CatalogEntry = Annotated[
     | PowerShelf
     | Cdu
     | RearDoor
+    | Facility
     | LlmModel,
     Field(discriminator="kind"),
 ]

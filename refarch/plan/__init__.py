@@ -11,6 +11,15 @@ from pydantic import Field
 
 from refarch.perf.records import InferenceEstimate, SizingPoint, TrainingEstimate, WorkloadEstimate
 from refarch.plan.decisions import CandidatePlan, CandidateStatus, CostBasis, SizingDecision
+from refarch.plan.economics import (
+    EconomicsPlan,
+    LeadTimePlan,
+    OpexPlan,
+    PhasePlan,
+    RentalComparison,
+    SchedulePlan,
+    WorkloadCost,
+)
 from refarch.types import (
     Assumption,
     ComputeTechnology,
@@ -30,6 +39,13 @@ from refarch.types import (
 )
 
 __all__ = [
+    "WorkloadCost",
+    "SchedulePlan",
+    "RentalComparison",
+    "PhasePlan",
+    "OpexPlan",
+    "LeadTimePlan",
+    "EconomicsPlan",
     "AddressPlan",
     "AddressingPlan",
     "REFARCH_VERSION",
@@ -70,7 +86,7 @@ __all__ = [
 ]
 
 # Minor versions add fields, major versions change or remove them (history in the README's Architecture section).
-SCHEMA_VERSION = "1.5"
+SCHEMA_VERSION = "1.6"
 # The version of refarch that writes plans (pyproject.toml's); `refarch.__version__` is this.
 REFARCH_VERSION = "0.1.0"
 
@@ -357,3 +373,5 @@ class Plan(FrozenRecord):
         description="how target sizing chose each target workload's platform and size, in spec order; fixed-size "
         "workloads have none",
     )
+    economics: EconomicsPlan | None = Field(None, description="TCO and unit costs (None: plan.json before 1.6)")
+    schedule: SchedulePlan | None = Field(None, description="lead times and time to ready (None: before 1.6)")
