@@ -8,7 +8,7 @@ from pydantic import Field
 
 from refarch.types import FrozenRecord
 
-__all__ = ["AxisValue", "ScenarioResult", "ScenarioStatus"]
+__all__ = ["AxisValue", "ScenarioResult", "ScenarioStatus", "SweepInfo"]
 
 AxisValue = str | int | float | bool
 ScenarioStatus = Literal["feasible", "infeasible", "invalid"]
@@ -39,3 +39,14 @@ class ScenarioResult(FrozenRecord):
     time_to_train_days: float | None = Field(description="longest training workload, goodput included")
     output_tokens_per_second: float | None = Field(description="sum over inference workloads")
     time_to_ready_weeks: float | None
+
+
+class SweepInfo(FrozenRecord):
+    """What the outputs need to know about the sweep beyond its results."""
+
+    name: str
+    description: str
+    base: str = Field(description="the base spec's file name, or 'inline'")
+    combine: Literal["product", "zip"]
+    axes: list[str] = Field(description="axis names in the sweep file's order (the keys of every result's values)")
+    scenarios: int = Field(description="scenarios the sweep expands to")
