@@ -34,6 +34,8 @@ DIMENSIONS: dict[str, Dimension] = {
     "duration": Dimension("duration", "s", "'30 days' or '500 ms'"),
     "money": Dimension("money", "USD", "'25 MUSD' or '1500000 USD'"),
     "energy_price": Dimension("energy price", "USD/kWh", "'0.10 USD/kWh'"),
+    "hourly_price": Dimension("price per hour", "USD/hour", "'2.50 USD/hour'"),
+    "capacity_price": Dimension("price per kW-month", "USD/kW/month", "'150 USD/kW/month'"),
 }
 
 

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from refarch.catalog.loader import Catalog
-from refarch.catalog.models import System
+from refarch.catalog.models import Accelerator, System
+from refarch.inputs.finance import Finance, Schedule
 from refarch.inputs.network import ResolvedNetwork, resolve_network
 from refarch.inputs.site import ResolvedSite, resolve_site
 from refarch.inputs.spec import Spec
@@ -39,11 +40,14 @@ class ComputeNetwork:
 
 @dataclass(frozen=True)
 class DesignContext:
-    """The catalog, the resolved site and the compute network: what travels through every design stage."""
+    """The catalog, the resolved site and the compute network: what travels through every design stage; and the
+    money and time settings the plan's economics and schedule are computed with."""
 
     catalog: Catalog
     site: ResolvedSite
     network: ComputeNetwork
+    finance: Finance
+    schedule: Schedule
 
 
 def design_context(spec: Spec, catalog: Catalog, systems: Iterable[System]) -> DesignContext:
@@ -51,9 +55,12 @@ def design_context(spec: Spec, catalog: Catalog, systems: Iterable[System]) -> D
 
     Raises:
         SpecError: `network.switch` is of the wrong technology for `network.compute`.
+        CatalogError: a `finance.rental` key is not a catalog accelerator id.
     """
     platforms = list(systems)
     chosen, notes = choose_network(spec, catalog, platforms)
     switches = {system.id: platform_switch(spec, catalog, chosen, system) for system in platforms}
     network = ComputeNetwork(resolve_network(spec), chosen, tuple(notes), switches)
-    return DesignContext(catalog, resolve_site(spec), network)
+    for accelerator in spec.finance.rental:
+        catalog.get(accelerator, Accelerator, spec.where("finance", "rental", accelerator))
+    return DesignContext(catalog, resolve_site(spec), network, spec.finance, spec.schedule)

@@ -21,12 +21,14 @@ from refarch.design.cabling import (
 )
 from refarch.design.context import DesignContext, design_context
 from refarch.design.cooling import RackCooling, cooling_plan
+from refarch.design.economics import HOURS_PER_YEAR, plan_economics
 from refarch.design.networks.fabric_record import fabric_plan
 from refarch.design.networks.layout import design_host_fabrics, design_network_racks
 from refarch.design.parts import part_plans
 from refarch.design.power import choose_pdu, feed_loss_check, usable_w_per_circuit
 from refarch.design.rack_plans import rack_plans
 from refarch.design.racks import MountedItem, RackLayout, choose_rack, layout_racks
+from refarch.design.schedule import lead_time_gaps, plan_schedule
 from refarch.inputs.defaults import default_assumptions
 from refarch.inputs.presets import AISLE_M, RACKS_PER_ROW, preset_assumptions, racks_per_row
 from refarch.inputs.site import ResolvedSite
@@ -36,8 +38,6 @@ from refarch.sizing.site_limits import SiteUse, check_site_limits
 from refarch.sizing.stage import Sizing, systems_per_platform
 
 __all__ = ["design", "site_use", "solve"]
-
-HOURS_PER_YEAR = 8760
 
 
 def solve(spec: Spec, catalog: Catalog, sizing: Sizing) -> Plan:
@@ -107,7 +107,7 @@ def _design(spec: Spec, context: DesignContext, sizing: Sizing) -> Plan:
     fabric_plans = {d.request.name: fabric_plan(d, runs[d.request.name]) for d in networks.designs}
     asked = context.network.asked
     addressing = plan_addressing(asked.prefixes, racks, runs, asked.prefix_where)
-    return Plan(
+    plan = Plan(
         metadata=_metadata(spec, catalog),
         summary=_summary(site, sizing, racks, power, capex, fabric_plans),
         site=_site_plan(site, host_layout.power_limit_w),
@@ -132,6 +132,14 @@ def _design(spec: Spec, context: DesignContext, sizing: Sizing) -> Plan:
                 *(d.catalog_id for r in racks for d in r.devices),
             ],
         ),
+    )
+    schedule = plan_schedule(plan, catalog, context.schedule, sizing.time_to_train)
+    return plan.model_copy(
+        update={
+            "economics": plan_economics(plan, context.finance),
+            "schedule": schedule,
+            "assumptions": sorted([*plan.assumptions, *lead_time_gaps(schedule)], key=lambda a: a.id),
+        }
     )
 
 

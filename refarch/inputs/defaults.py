@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from refarch.inputs.finance import FINANCE_DEFAULTS, SCHEDULE_DEFAULTS, Default
 from refarch.inputs.spec import Spec
 from refarch.types import Assumption
 
@@ -51,7 +52,17 @@ def default_assumptions(spec: Spec) -> list[Assumption]:
         found.append(
             _assumption("budget", "no capital budget: cost is reported, not limited", "estimate", "refarch default")
         )
+    found += _section_defaults("finance", spec.finance.model_fields_set, FINANCE_DEFAULTS)
+    found += _section_defaults("schedule", spec.schedule.model_fields_set, SCHEDULE_DEFAULTS)
     return found
+
+
+def _section_defaults(section: str, given: set[str], defaults: dict[str, Default]) -> list[Assumption]:
+    return [
+        _assumption(f"{section}.{field}", d.text, d.confidence, d.source)
+        for field, d in defaults.items()
+        if field not in given
+    ]
 
 
 def _assumption(field: str, text: str, confidence: Any, source: str) -> Assumption:

@@ -24,10 +24,11 @@ from pydantic import (
 )
 
 from refarch.errors import Location, SpecError
+from refarch.inputs.finance import Finance, Schedule
 from refarch.inputs.messages import raise_validation_error
+from refarch.inputs.quantities import Current, Duration, EnergyPrice, Money, Power, Voltage
 from refarch.inputs.yaml_source import YamlDocument, format_path, read_yaml
 from refarch.types import CoolingMethod, Precision, Redundancy, WorkloadType
-from refarch.units import DIMENSIONS, parse_quantity
 
 __all__ = [
     "Feed",
@@ -40,24 +41,6 @@ __all__ = [
     "WorkloadSpec",
     "load_spec",
 ]
-
-
-def _parser(dimension: str) -> BeforeValidator:
-    return BeforeValidator(lambda value: parse_quantity(value, dimension))
-
-
-def _schema(dimension: str) -> WithJsonSchema:
-    dim = DIMENSIONS[dimension]
-    text = f"{dim.name} with a unit, e.g. {dim.example}; stored in {dim.base_unit}"
-    return WithJsonSchema({"type": "string", "description": text})
-
-
-Power = Annotated[float, _parser("power"), _schema("power")]
-Voltage = Annotated[float, _parser("voltage"), _schema("voltage")]
-Current = Annotated[float, _parser("current"), _schema("current")]
-Duration = Annotated[float, _parser("duration"), _schema("duration")]
-Money = Annotated[float, _parser("money"), _schema("money")]
-EnergyPrice = Annotated[float, _parser("energy_price"), _schema("energy_price")]
 
 
 def _default_cooling() -> list[CoolingMethod]:
@@ -310,6 +293,8 @@ class Spec(_Strict):
     site: Site = Field(default_factory=Site)
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     budget: Money | None = Field(None, description="capital budget; stored in USD")
+    finance: Finance = Field(default_factory=Finance)
+    schedule: Schedule = Field(default_factory=Schedule)
     _source: YamlDocument | None = PrivateAttr(default=None)
 
     def where(self, *path: str | int) -> Location:

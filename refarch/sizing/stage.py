@@ -8,7 +8,7 @@ once, from what each step returns, and frozen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from refarch.catalog.loader import Catalog
@@ -16,7 +16,7 @@ from refarch.catalog.models import Switch, System
 from refarch.inputs.spec import Spec
 from refarch.perf.calibration.file import Calibration, default_calibration
 from refarch.perf.platform import platform_from_catalog
-from refarch.plan import ComputeAllocation, SizingDecision, WorkloadEstimate
+from refarch.plan import ComputeAllocation, SizingDecision, TrainingEstimate, WorkloadEstimate
 from refarch.sizing.allocations import (
     SupportServers,
     allocation,
@@ -31,7 +31,10 @@ from refarch.sizing.targets import NoEstimate, choose_platforms, fixed_estimate,
 from refarch.sizing.workloads import resolve_workloads
 from refarch.types import Assumption, WorkloadPlan
 
-__all__ = ["Sizing", "SupportServers", "candidate_sizing", "size", "systems_per_platform"]
+__all__ = ["Sizing", "SupportServers", "TimeToTrain", "candidate_sizing", "size", "systems_per_platform"]
+
+# (training workload, systems of its platform) -> estimated time to train in seconds; None: no estimate there
+TimeToTrain = Callable[[str, int], float | None]
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class Sizing:
     warnings: list[str]
     targets: dict[str, Candidate]
     decisions: list[SizingDecision]
+    time_to_train: TimeToTrain | None = None  # the model at other sizes (power stages); None for a bare candidate
 
 
 def size(
@@ -102,7 +106,22 @@ def size(
         warnings=[e.warning for e in estimates if isinstance(e, NoEstimate)],
         targets=choice.chosen,
         decisions=choice.decisions,
+        time_to_train=_time_to_train(contexts, allocations),
     )
+
+
+def _time_to_train(contexts: Sequence[WorkloadContext], allocations: Sequence[ComputeAllocation]) -> TimeToTrain:
+    """The performance model for each training workload on its own platform at any number of systems."""
+    placed = {ctx.workload.name: (ctx, a.platform) for ctx, a in zip(contexts, allocations, strict=True)}
+
+    def at(workload: str, systems: int) -> float | None:
+        ctx, platform_id = placed[workload]
+        estimate = fixed_estimate(ctx, platform_from_catalog(ctx.catalog, platform_id), systems)
+        if isinstance(estimate, NoEstimate) or not isinstance(estimate.record, TrainingEstimate):
+            return None
+        return estimate.record.time_to_train_s
+
+    return at
 
 
 def candidate_sizing(workload: WorkloadPlan, system: System, systems: int, catalog: Catalog) -> Sizing:

@@ -38,6 +38,7 @@ SECTIONS = (
     "Networks",
     "Racks",
     "Power and cooling",
+    "Cost and time",
     "Failure domains",
     "Risks",
     "Bill of materials",

@@ -72,6 +72,7 @@ def _write_headline(worksheet: Any, plan: Plan, styles: Styles, shown: list[list
     if summary.annual_energy_cost_usd is not None:
         cost = summary.annual_energy_cost_usd
         figures.append(("Annual energy cost (USD)", cost, styles.whole_money, f"${cost:,.0f}"))
+    figures += _money_and_time(plan, styles)
     for col, title in enumerate(HEADLINE_HEADER):
         worksheet.write_string(HEADLINE_ROW, col, title, styles.header)
     for row, (label, value, style, text) in enumerate(figures, start=HEADLINE_ROW + 1):
@@ -80,6 +81,21 @@ def _write_headline(worksheet: Any, plan: Plan, styles: Styles, shown: list[list
         shown[0].append(label)
         shown[1].append(text)
     return HEADLINE_ROW + 1 + len(figures)
+
+
+def _money_and_time(plan: Plan, styles: Styles) -> list[tuple[str, float, Any, str]]:
+    """TCO, cost per accelerator-hour and time to ready, when the plan has them (plan.json 1.6)."""
+    figures: list[tuple[str, float, Any, str]] = []
+    if (e := plan.economics) is not None:
+        opex, tco, hour = e.opex_per_year.total_usd, e.tco_usd, e.cost_per_accelerator_hour_usd
+        figures += [
+            ("Running cost per year (USD)", opex, styles.whole_money, f"${opex:,.0f}"),
+            (f"TCO over {e.horizon_years:g} years (USD)", tco, styles.whole_money, f"${tco:,.0f}"),
+            (f"Cost per accelerator-hour at {e.utilisation:.0%} use (USD)", hour, styles.money, f"${hour:,.2f}"),
+        ]
+    if (s := plan.schedule) is not None:
+        figures.append(("Time to ready (weeks)", s.ready_weeks, styles.one_decimal, f"{s.ready_weeks:,.1f}"))
+    return figures
 
 
 def _write_totals_table(
