@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from refarch.catalog.loader import Catalog
-from refarch.catalog.models import Facility, LeadTime
+from refarch.catalog.models import Cdu, Facility, LeadTime
 from refarch.errors import InfeasibleError, Location
 from refarch.inputs.finance import Schedule
 from refarch.plan import LeadTimePlan, PhasePlan, Plan, SchedulePlan
@@ -80,11 +80,24 @@ def _lead_times(plan: Plan, catalog: Catalog, schedule: Schedule) -> list[LeadTi
         _line(line.part, line.description, line.category, getattr(catalog.entries[line.part], "lead_time", None))
         for line in plan.bom
     ]
+    lines += _cdu_line(plan, catalog)
     if schedule.facility == "new":
         for entry in catalog.all(Facility):
             lines.append(_line(entry.id, entry.name, "facility", entry.lead_time))
     unique = {(line.part, line.category): line for line in lines}
     return [t.line for t in sorted((_Timed(line) for line in unique.values()), key=lambda t: t.order)]
+
+
+def _cdu_line(plan: Plan, catalog: Catalog) -> list[LeadTimePlan]:
+    """Liquid-cooled racks wait for their CDUs, which the plan does not size yet: the lead time of the smallest
+    liquid-to-liquid CDU that takes all the liquid heat (else the largest) stands for them."""
+    liquid_w = plan.cooling.heat_kw_by_method.get("liquid", 0.0) * 1000
+    cdus = sorted((c for c in catalog.all(Cdu) if c.cdu_type == "liquid-to-liquid"), key=lambda c: (c.capacity_w, c.id))
+    if liquid_w <= 0 or not cdus:
+        return []
+    cdu = next((c for c in cdus if c.capacity_w >= liquid_w), cdus[-1])
+    description = f"{cdu.name} (for {liquid_w / 1000:,.0f} kW of liquid heat; lead time only, CDUs are not sized yet)"
+    return [_line(cdu.id, description, "cooling", cdu.lead_time)]
 
 
 def _line(part: str, description: str, category: str, lead_time: LeadTime | None) -> LeadTimePlan:

@@ -200,3 +200,14 @@ def test_bad_schedules_are_spec_errors(tmp_path: Any, schedule: dict[str, Any], 
     with pytest.raises(SpecError, match=message) as caught:
         load_spec(path)
     assert "schedule" in str(caught.value.location)
+
+
+def test_liquid_heat_waits_for_a_cdu(catalog: Catalog, base_plan: Plan) -> None:
+    from refarch.inputs.spec import load_spec
+
+    plan = plan_spec(load_spec(REPO / "examples" / "gb200-nvl72-pod.yaml"), catalog)
+    assert plan.schedule is not None and base_plan.schedule is not None
+    (cdu,) = [t for t in plan.schedule.lead_times if t.category == "cooling"]
+    liquid_kw = plan.cooling.heat_kw_by_method["liquid"]
+    assert catalog.entries[cdu.part].capacity_w >= liquid_kw * 1000 and f"{liquid_kw:,.0f} kW" in cdu.description
+    assert not any(t.category == "cooling" for t in base_plan.schedule.lead_times)  # air and rear doors only
