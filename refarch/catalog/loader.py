@@ -216,7 +216,7 @@ def _validate(entry_id: str, raw: dict[str, _Raw]) -> Any:
 
 _DISCRIMINATOR_TAGS = {
     "accelerator", "system", "server", "switch", "nic", "transceiver", "cable", "rack", "pdu",
-    "power_shelf", "cdu", "rdhx", "model",
+    "power_shelf", "cdu", "rdhx", "facility", "model",
 }  # fmt: skip
 
 

@@ -24,6 +24,7 @@ REQUIRED = {
     "power_shelf": ["nvl72-power-shelf"],
     "cdu": ["vertiv-xdu1350", "coolit-chx2000"],
     "rdhx": ["rdhx-passive-35kw", "rdhx-active-75kw"],
+    "facility": ["power-transformer", "mv-switchgear", "ups-system", "diesel-generator"],
     "model": ["llama3-70b", "llama3.1-405b", "gpt3-175b", "cerebras-gpt-13b"],
 }  # fmt: skip
 
