@@ -3,7 +3,8 @@
 A catalog file is a mapping with any of:
   entries:   full entries (a user entry with an existing id replaces it); `extends: <id>` inherits fields
   overrides: partial entries merged onto an existing id (e.g. a new `max_power_w`)
-  prices:    {<id>: {usd, confidence, source}}  price overrides, e.g. from a quote
+  prices:      {<id>: {usd, confidence, source}}    price overrides, e.g. from a quote
+  lead_times:  {<id>: {weeks, confidence, source}}  lead-time overrides, e.g. from the same quote
 """
 
 from __future__ import annotations
@@ -11,26 +12,63 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from refarch.catalog.models import Accelerator, CatalogEntry, LlmModel, Nic, Server, Switch, System
+from refarch.catalog.models import Accelerator, CatalogEntry, LeadTime, LlmModel, Nic, Price, Server, Switch, System
 from refarch.errors import CatalogError, Location
 from refarch.inputs.messages import closest
 from refarch.inputs.resources import builtin_catalog_dir
 from refarch.inputs.yaml_source import YamlDocument, format_path, read_yaml
+from refarch.types import Confidence
 
 __all__ = ["Catalog", "load_catalog"]
 
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(CatalogEntry)
-_FILE_KEYS = {"entries", "overrides", "prices"}
 E = TypeVar("E")
+
+
+@dataclass(frozen=True)
+class _QuoteTable:
+    """A section of a catalog file that sets one field of existing entries by id (`prices:`, `lead_times:`)."""
+
+    field: str
+    model: type[BaseModel]
+    shape: str  # what one value is, for messages
+
+    @property
+    def words(self) -> str:
+        return self.field.replace("_", " ")
+
+
+_CONFIDENCES = " | ".join(get_args(Confidence))
+_QUOTE_TABLES = {
+    "prices": _QuoteTable("price", Price, f"{{usd, confidence, source}}: usd >= 0, confidence {_CONFIDENCES}"),
+    "lead_times": _QuoteTable(
+        "lead_time",
+        LeadTime,
+        f"{{weeks, confidence, source}}: weeks from order to delivery (0 < weeks <= 520), confidence {_CONFIDENCES}",
+    ),
+}
+_FILE_KEYS = {"entries", "overrides", *_QUOTE_TABLES}
+_ENTRY_CLASSES: tuple[type[BaseModel], ...] = get_args(get_args(CatalogEntry)[0])
 
 
 @dataclass
 class _Raw:
     data: dict[str, Any]
+    doc: YamlDocument
+    path: tuple[Any, ...]
+
+
+@dataclass
+class _Quote:
+    """One value of a quote table: `table` names the section, `path` is (section, entry id) in `doc`."""
+
+    entry_id: str
+    table: _QuoteTable
+    value: Any
     doc: YamlDocument
     path: tuple[Any, ...]
 
@@ -90,12 +128,13 @@ def load_catalog(user_dirs: Sequence[Path] = (), include_builtin: bool = True) -
     dirs = ([builtin_catalog_dir()] if include_builtin else []) + list(user_dirs)
     raw: dict[str, _Raw] = {}
     overrides: list[_Raw] = []
-    prices: list[_Raw] = []
+    quotes: list[_Quote] = []
     for directory in dirs:
         for doc in _read_dir(directory):
-            _collect(doc, raw, overrides, prices)
+            _collect(doc, raw, overrides)
+            quotes += _quotes(doc)
     _apply_overrides(raw, overrides)
-    _apply_prices(raw, prices)
+    _apply_quotes(raw, quotes)
     entries = {entry_id: _validate(entry_id, raw) for entry_id in sorted(raw)}
     catalog = Catalog(entries=entries, origins={i: r.doc.file for i, r in raw.items()})
     _check_references(catalog, raw)
@@ -109,7 +148,7 @@ def _read_dir(directory: Path) -> list[YamlDocument]:
     return [read_yaml(f) for f in files]
 
 
-def _collect(doc: YamlDocument, raw: dict[str, _Raw], overrides: list[_Raw], prices: list[_Raw]) -> None:
+def _collect(doc: YamlDocument, raw: dict[str, _Raw], overrides: list[_Raw]) -> None:
     data = doc.data
     if not isinstance(data, dict) or not data or set(data) - _FILE_KEYS:
         unknown = sorted(set(data) - _FILE_KEYS) if isinstance(data, dict) else []
@@ -122,10 +161,17 @@ def _collect(doc: YamlDocument, raw: dict[str, _Raw], overrides: list[_Raw], pri
         entry_id = _entry_id(doc, item, ("entries", index))
         raw[entry_id] = _Raw(item, doc, ("entries", index))
     overrides += [_Raw(item, doc, ("overrides", i)) for i, item in enumerate(_list(doc, "overrides"))]
-    table = data.get("prices") or {}
-    if not isinstance(table, dict):
-        raise CatalogError("'prices' must map entry ids to {usd, confidence, source}", doc.location(("prices",)))
-    prices += [_Raw({"id": k, "price": v}, doc, ("prices", k)) for k, v in table.items()]
+
+
+def _quotes(doc: YamlDocument) -> list[_Quote]:
+    """The values of the file's quote tables (`prices:`, `lead_times:`), in file order."""
+    found: list[_Quote] = []
+    for key, table in _QUOTE_TABLES.items():
+        values = doc.data.get(key) or {}
+        if not isinstance(values, dict):
+            raise CatalogError(f"'{key}' must map entry ids to {table.shape}", doc.location((key,)))
+        found += [_Quote(entry_id, table, value, doc, (key, entry_id)) for entry_id, value in values.items()]
+    return found
 
 
 def _list(doc: YamlDocument, key: str) -> list[Any]:
@@ -150,16 +196,53 @@ def _apply_overrides(raw: dict[str, _Raw], overrides: list[_Raw]) -> None:
         raw[entry_id] = _Raw(_merge(base.data, item.data), item.doc, item.path)
 
 
-def _apply_prices(raw: dict[str, _Raw], prices: list[_Raw]) -> None:
-    for item in prices:
-        entry_id = item.data["id"]
-        if entry_id not in raw:
-            _unknown(entry_id, raw, item)
-        base = raw[entry_id]
-        raw[entry_id] = _Raw({**base.data, "price": item.data["price"]}, item.doc, item.path)
+def _apply_quotes(raw: dict[str, _Raw], quotes: list[_Quote]) -> None:
+    """Set each quoted field on its entry, in file order (a later directory's quote wins). Like any field of an
+    entry, the value reaches entries that extend it without a value of their own."""
+    for quote in quotes:
+        if quote.entry_id not in raw:
+            _unknown(quote.entry_id, raw, quote)
+        kind = _kind_in(quote.entry_id, raw)
+        if kind in _FIELDS_BY_KIND and quote.table.field not in _FIELDS_BY_KIND[kind]:
+            takers = sorted(k for k, fields in _FIELDS_BY_KIND.items() if quote.table.field in fields)
+            raise CatalogError(
+                f"'{quote.entry_id}' (kind {kind}) has no {quote.table.words}",
+                quote.doc.location(quote.path),
+                f"{quote.path[0]} apply to entries of kind {', '.join(takers)}",
+            )
+        _check_shape(quote)
+        base = raw[quote.entry_id]
+        raw[quote.entry_id] = _Raw({**base.data, quote.table.field: quote.value}, quote.doc, quote.path)
 
 
-def _unknown(entry_id: str, raw: dict[str, _Raw], item: _Raw) -> None:
+def _check_shape(quote: _Quote) -> None:
+    """Validate a quoted value on its own, so that a wrong shape names the quote's file and path, not the entry's."""
+    try:
+        quote.table.model.model_validate(quote.value)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        field = format_path(err["loc"])
+        raise CatalogError(
+            f"{quote.table.words} of '{quote.entry_id}': " + (f"{field}: " if field else "") + str(err["msg"]),
+            quote.doc.location((*quote.path, *err["loc"])),
+            f"a {quote.table.words} is {quote.table.shape}",
+        ) from None
+
+
+def _kind_in(entry_id: str, raw: dict[str, _Raw]) -> str | None:
+    """The `kind` an entry has or inherits through `extends`; None if there is none (validation says so later)."""
+    seen: set[str] = set()
+    current: Any = entry_id
+    while isinstance(current, str) and current in raw and current not in seen:
+        seen.add(current)
+        data = raw[current].data
+        if "kind" in data:
+            return str(data["kind"])
+        current = data.get("extends")
+    return None
+
+
+def _unknown(entry_id: str, raw: dict[str, _Raw], item: _Raw | _Quote) -> None:
     options = closest(entry_id, raw)
     hint = f"did you mean {', '.join(options)}?" if options else "`refarch catalog list` shows every id"
     raise CatalogError(f"no catalog entry '{entry_id}' to override", item.doc.location(item.path), hint)
@@ -214,10 +297,8 @@ def _validate(entry_id: str, raw: dict[str, _Raw]) -> Any:
         ) from None
 
 
-_DISCRIMINATOR_TAGS = {
-    "accelerator", "system", "server", "switch", "nic", "transceiver", "cable", "rack", "pdu",
-    "power_shelf", "cdu", "rdhx", "model",
-}  # fmt: skip
+_FIELDS_BY_KIND: dict[str, frozenset[str]] = {_kind_of(cls): frozenset(cls.model_fields) for cls in _ENTRY_CLASSES}
+_DISCRIMINATOR_TAGS = set(_FIELDS_BY_KIND)
 
 
 def _check_references(catalog: Catalog, raw: dict[str, _Raw]) -> None:

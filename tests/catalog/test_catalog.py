@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from refarch.catalog.loader import Catalog, load_catalog
-from refarch.catalog.models import Accelerator, LlmModel, Server, Switch, System
+from refarch.catalog.models import Accelerator, LeadTime, LlmModel, Server, Switch, System
 from refarch.errors import CatalogError
 
 REQUIRED = {
@@ -24,6 +24,7 @@ REQUIRED = {
     "power_shelf": ["nvl72-power-shelf"],
     "cdu": ["vertiv-xdu1350", "coolit-chx2000"],
     "rdhx": ["rdhx-passive-35kw", "rdhx-active-75kw"],
+    "facility": ["power-transformer", "mv-switchgear", "ups-system", "diesel-generator"],
     "model": ["llama3-70b", "llama3.1-405b", "gpt3-175b", "cerebras-gpt-13b"],
 }  # fmt: skip
 
@@ -114,6 +115,50 @@ def test_user_catalog_adds_overrides_and_prices(tmp_path: Path) -> None:
     assert catalog.entries["dgx-h100"].price.source == "quote Q-123"
 
 
+# A quote for one id -> the entry it extends, if any: a system, an entry that inherits its lead time, a support
+# server and a facility entry (lead time, no price).
+QUOTED_LEAD_TIMES = {"dgx-h100": None, "sn5610": "sn5600", "cs-memoryx-node": None, "power-transformer": None}
+
+
+@pytest.mark.parametrize("entry_id", sorted(QUOTED_LEAD_TIMES))
+def test_lead_times_section_sets_the_quoted_entry(catalog: Catalog, tmp_path: Path, entry_id: str) -> None:
+    text = f"lead_times:\n  {entry_id}: {{weeks: 7.5, confidence: primary, source: 'quote Q-9'}}\n"
+    quoted = load_catalog([_user_dir(tmp_path, text)])
+    entry, builtin = quoted.entries[entry_id], catalog.entries[entry_id]
+    assert entry.lead_time == LeadTime(weeks=7.5, confidence="primary", source="quote Q-9")
+    assert builtin.lead_time is not None and builtin.lead_time.weeks != 7.5  # the quote changed something
+    # only the lead time: the price (if any) and the technical fields stay the built-in ones
+    assert entry.model_dump(exclude={"lead_time"}) == builtin.model_dump(exclude={"lead_time"})
+    assert quoted.origins[entry_id].name == "extra.yaml"
+    parent_id = QUOTED_LEAD_TIMES[entry_id]
+    if parent_id is not None:  # a quote for a child never reaches its parent
+        assert quoted.entries[parent_id].lead_time == catalog.entries[parent_id].lead_time
+
+
+@pytest.mark.parametrize(
+    ("quoted_id", "other_id", "reached"),
+    [("sn5600", "sn5610", True), ("dgx-h100", "dgx-h200", False)],
+    ids=["child-inherits", "child-has-its-own"],
+)
+def test_a_lead_time_quote_reaches_children_without_their_own(
+    catalog: Catalog, tmp_path: Path, quoted_id: str, other_id: str, reached: bool
+) -> None:
+    text = f"lead_times:\n  {quoted_id}: {{weeks: 3, confidence: primary, source: 'quote Q-9'}}\n"
+    other = load_catalog([_user_dir(tmp_path, text)]).entries[other_id].lead_time
+    assert (other.source == "quote Q-9") is reached
+    if not reached:
+        assert other == catalog.entries[other_id].lead_time
+
+
+def test_the_last_directory_quoting_a_lead_time_wins(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    first = _user_dir(tmp_path / "a", "lead_times:\n  qm9700: {weeks: 30, confidence: primary, source: 'quote A'}\n")
+    second = _user_dir(tmp_path / "b", "lead_times:\n  qm9700: {weeks: 9, confidence: primary, source: 'quote B'}\n")
+    assert load_catalog([first, second]).entries["qm9700"].lead_time.source == "quote B"
+    assert load_catalog([second, first]).entries["qm9700"].lead_time.source == "quote A"
+
+
 BROKEN = [
     ("bad-field", "entries:\n  - id: x1\n    kind: rack\n    name: r\n    vendor: v\n    source: src\n    confidence: primary\n"
      "    height_u: -3\n    standard: eia-310\n    width_mm: 600\n    depth_mm: 1200\n"
@@ -123,6 +168,25 @@ BROKEN = [
     ("unknown-parent", "entries:\n  - id: a1\n    extends: dgx-h10\n", "did you mean dgx-h100", 3),
     ("override-unknown", "overrides:\n  - id: qm970\n    max_power_w: 1\n", "no catalog entry 'qm970'", 2),
     ("price-unknown", "prices:\n  dgxh100: {usd: 1, confidence: primary, source: q}\n", "did you mean dgx-h100", 2),
+    ("price-shape", "prices:\n  dgx-h100: {usd: 1, confidence: maybe, source: quote}\n",
+     "at 'prices.dgx-h100.confidence': price of 'dgx-h100': confidence:", 2),
+    ("price-no-field", "prices:\n  power-transformer: {usd: 1, confidence: primary, source: quote}\n",
+     "'power-transformer' (kind facility) has no price", 2),
+    ("lead-time-unknown", "lead_times:\n  dgxh100: {weeks: 1, confidence: primary, source: q}\n",
+     "did you mean dgx-h100", 2),
+    ("lead-time-weeks", "lead_times:\n  dgx-h100: {weeks: 0, confidence: primary, source: quote}\n",
+     "at 'lead_times.dgx-h100.weeks': lead time of 'dgx-h100': weeks: Input should be greater than 0", 2),
+    ("lead-time-too-long", "\nlead_times:\n  qm9700: {weeks: 600, confidence: primary, source: quote}\n",
+     "weeks: Input should be less than or equal to 520", 3),
+    ("lead-time-confidence", "lead_times:\n  qm9700: {weeks: 4, confidence: quoted, source: quote}\n",
+     "confidence: Input should be 'primary', 'secondary', 'derived' or 'estimate'", 2),
+    ("lead-time-missing-source", "lead_times:\n  qm9700: {weeks: 4, confidence: primary}\n",
+     "at 'lead_times.qm9700.source'", 2),
+    ("lead-time-not-a-mapping", "lead_times:\n  qm9700: 4\n",
+     "hint: a lead time is {weeks, confidence, source}", 2),
+    ("lead-time-table", "lead_times: [qm9700]\n", "'lead_times' must map entry ids to {weeks, confidence, source}", 1),
+    ("lead-time-no-field", "lead_times:\n  h100-sxm: {weeks: 4, confidence: primary, source: quote}\n",
+     "'h100-sxm' (kind accelerator) has no lead time", 2),
     ("bad-top-level", "things: []\n", "unknown: things", 1),
     ("bad-reference", "entries:\n  - id: s1\n    extends: dgx-h100\n    accelerator: h100-sxn\n", "unknown accelerator id", None),
     ("missing-source", "entries:\n  - id: s2\n    extends: dgx-h100\n    source: ''\n", "source", 4),

@@ -137,6 +137,12 @@ def test_catalog_list_and_show(run_cli: Run) -> None:
     code, out, _ = run_cli("catalog", "show", "dgx-h200")
     entry = json.loads(out)
     assert code == 0 and entry["id"] == "dgx-h200" and entry["source"]
+    assert entry["price"]["usd"] > 0 and entry["lead_time"]["weeks"] > 0 and entry["lead_time"]["source"]
+    code, out, _ = run_cli("catalog", "list", "--kind", "facility")
+    assert code == 0 and "power-transformer" in out and "dgx-h100" not in out
+    code, out, _ = run_cli("catalog", "show", "power-transformer")
+    entry = json.loads(out)
+    assert code == 0 and entry["role"] == "transformer" and entry["lead_time"]["weeks"] > 0 and "price" not in entry
     code, _, err = run_cli("catalog", "show", "dgx-h2000")
     assert code == 2 and "did you mean" in err
     code, _, err = run_cli("catalog", "list", "--kind", "swtich")
