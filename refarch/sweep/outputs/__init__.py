@@ -1,11 +1,19 @@
-"""The files a finished sweep writes, from its results alone (a stub until the outputs land: CSV only)."""
+"""The files a finished sweep writes, from its results alone (the plots and the report are still to come).
+
+- `sweep.csv`, `sweep.parquet`: one row per scenario in index order (`columns`, `tabular`).
+- `pareto.csv`: the Pareto front over the feasible scenarios, by capex (`pareto`).
+
+The same results, in any order, give the same bytes. Every string from the sweep file or the catalog (axis values,
+names, problems) is written literally: quoted and formula-neutralised in CSV.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 
+from refarch.sweep.outputs.columns import ordered, sweep_columns
+from refarch.sweep.outputs.pareto import front_order, pareto_front
+from refarch.sweep.outputs.tabular import csv_bytes, parquet_bytes
 from refarch.sweep.records import ScenarioResult, SweepInfo
 
 __all__ = ["sweep_files"]
@@ -13,9 +21,13 @@ __all__ = ["sweep_files"]
 
 def sweep_files(results: Sequence[ScenarioResult], info: SweepInfo) -> dict[str, bytes]:
     """Relative path -> content for the sweep's outputs; `results` in any order (written sorted by index)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["scenario", *info.axes, "status", "capex_usd"])
-    for result in sorted(results, key=lambda r: r.index):
-        writer.writerow([result.scenario, *(result.values[a] for a in info.axes), result.status, result.capex_usd])
-    return {"sweep.csv": buffer.getvalue().encode()}
+    rows = ordered(results)
+    front = pareto_front(rows)
+    columns = sweep_columns(rows, info, front.members)
+    position = {r.scenario: k for k, r in enumerate(rows)}
+    members = sorted((r for r in rows if r.scenario in front.members), key=front_order)
+    return {
+        "sweep.csv": csv_bytes(columns),
+        "sweep.parquet": parquet_bytes(columns),
+        "pareto.csv": csv_bytes(columns, [position[r.scenario] for r in members]),
+    }
