@@ -1,5 +1,6 @@
 """The files a finished sweep writes: sweep.csv and sweep.parquet read back as the results, the Pareto front's
-invariants, the same bytes for the same results in any order, user strings formula-neutralised in CSV."""
+invariants, the same bytes for the same results in any order, user strings written literally (CSV neutralised,
+text in the SVGs), SVGs that parse from 60 to 10,000 scenarios."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import io
 import itertools
 import math
 import random
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -19,12 +22,15 @@ from hypothesis import strategies as st
 from refarch.sweep.outputs import sweep_files
 from refarch.sweep.outputs.columns import FIGURES
 from refarch.sweep.outputs.pareto import OBJECTIVES, pareto_front
+from refarch.sweep.outputs.plots import pareto_plot, time_vs_power_plot
 from refarch.sweep.outputs.tabular import spreadsheet_text
 from refarch.sweep.records import ScenarioResult, SweepInfo
 
 from .outputs_factory import AXES, info, result, sweep
 
 Files = dict[str, bytes]
+SVG = "{http://www.w3.org/2000/svg}"
+PLOTS = ("plots/pareto.svg", "plots/cost-by-platform.svg", "plots/time-vs-power.svg")
 HOSTILE = {
     "formula": '=HYPERLINK("http://evil.example","click")',
     "plus": "+cmd|' /C calc'!A0",
@@ -42,6 +48,12 @@ def small() -> list[ScenarioResult]:
 @pytest.fixture(scope="module")
 def small_files(small: list[ScenarioResult]) -> Files:
     return sweep_files(small, info(AXES, len(small)))
+
+
+@pytest.fixture(scope="module")
+def large_files() -> Files:
+    results = sweep(10_000, seed=11)
+    return sweep_files(results, info(AXES, len(results)))
 
 
 def _rows(data: bytes) -> list[dict[str, str]]:
@@ -121,7 +133,7 @@ def test_the_same_results_in_any_order_give_the_same_bytes(small: list[ScenarioR
     again = sweep_files(shuffled, info(AXES, len(small)))
     assert sorted(again) == sorted(small_files)
     assert [path for path in again if again[path] != small_files[path]] == []
-    assert set(small_files) == {"sweep.csv", "sweep.parquet", "pareto.csv"}
+    assert set(small_files) == {"sweep.csv", "sweep.parquet", "pareto.csv", *PLOTS}
 
 
 # --- the Pareto front ---------------------------------------------------------------------------------------------
@@ -203,6 +215,13 @@ def test_objectives_none_for_every_feasible_scenario_are_dropped(
     assert bool(front.members) == bool(objectives)
 
 
+def test_an_inference_sweep_plots_throughput() -> None:
+    results = sweep(40, seed=2, inference=True)
+    front = pareto_front(results)
+    assert "Output tokens/s against facility power" in time_vs_power_plot(results, front)
+    assert "capex against cost per million output tokens" in pareto_plot(results, front)
+
+
 # --- user strings -------------------------------------------------------------------------------------------------
 
 
@@ -242,3 +261,37 @@ def test_hostile_strings_are_neutralised_in_csv(hostile_files: Files, text: str)
     assert spreadsheet_text(text) in cells
     assert f"capex_{text}_usd" in cells or spreadsheet_text(f"capex_{text}_usd") in cells
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells), "every formula prefix is neutralised"
+
+
+@pytest.mark.parametrize("path", PLOTS, ids=[p.split("/")[1] for p in PLOTS])
+def test_hostile_strings_are_text_in_svgs(hostile_files: Files, path: str) -> None:
+    root = ET.fromstring(hostile_files[path])
+    assert root.find(f".//{SVG}script") is None and root.find(f".//{SVG}img") is None
+
+
+def _plot_checks(files: Files, path: str) -> None:
+    root = ET.fromstring(files[path])
+    assert root.tag == f"{SVG}svg" and root.find(f"{SVG}title") is not None
+    assert len(files[path]) < 1_000_000, "dense points are one image, not an element each"
+
+
+@pytest.mark.parametrize("path", PLOTS, ids=[p.split("/")[1] for p in PLOTS])
+@pytest.mark.parametrize("which", ["small_files", "large_files"], ids=["60", "10000"])
+def test_svgs_parse_as_xml(request: pytest.FixtureRequest, which: str, path: str) -> None:
+    files: Files = request.getfixturevalue(which)
+    _plot_checks(files, path)
+
+
+_EMPTY: dict[str, Callable[[], list[ScenarioResult]]] = {
+    "no-results": list,
+    "all-infeasible": lambda: [result(k, status="infeasible", problem=f"over by {k} kW") for k in range(3)],
+}
+
+
+@pytest.mark.parametrize("case", _EMPTY, ids=_EMPTY.keys())
+def test_sweeps_without_a_feasible_scenario_still_write_every_file(case: str) -> None:
+    results = _EMPTY[case]()
+    files = sweep_files(results, info([], len(results)))
+    assert _rows(files["pareto.csv"]) == []
+    for path in PLOTS:
+        _plot_checks(files, path)
