@@ -1,6 +1,6 @@
 """The files a finished sweep writes: sweep.csv and sweep.parquet read back as the results, the Pareto front's
 invariants, the same bytes for the same results in any order, user strings written literally (CSV neutralised,
-text in the SVGs), SVGs that parse from 60 to 10,000 scenarios."""
+HTML escaped, PDF text), report.pdf read back with pypdf and bounded at 10,000 scenarios, SVGs that parse."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import io
 import itertools
 import math
 import random
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
@@ -18,11 +19,14 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pypdf import PdfReader
 
-from refarch.sweep.outputs import sweep_files
+from refarch.render.templating import Templates
+from refarch.sweep.outputs import HTML_TEMPLATE, sweep_files
 from refarch.sweep.outputs.columns import FIGURES
 from refarch.sweep.outputs.pareto import OBJECTIVES, pareto_front
-from refarch.sweep.outputs.plots import pareto_plot, time_vs_power_plot
+from refarch.sweep.outputs.plots import time_vs_power_plot
+from refarch.sweep.outputs.report import ROW_LIMIT, build_report, problem_pattern
 from refarch.sweep.outputs.tabular import spreadsheet_text
 from refarch.sweep.records import ScenarioResult, SweepInfo
 
@@ -133,7 +137,7 @@ def test_the_same_results_in_any_order_give_the_same_bytes(small: list[ScenarioR
     again = sweep_files(shuffled, info(AXES, len(small)))
     assert sorted(again) == sorted(small_files)
     assert [path for path in again if again[path] != small_files[path]] == []
-    assert set(small_files) == {"sweep.csv", "sweep.parquet", "pareto.csv", *PLOTS}
+    assert set(small_files) >= {"sweep.csv", "sweep.parquet", "pareto.csv", "report.html", "report.pdf", *PLOTS}
 
 
 # --- the Pareto front ---------------------------------------------------------------------------------------------
@@ -215,11 +219,14 @@ def test_objectives_none_for_every_feasible_scenario_are_dropped(
     assert bool(front.members) == bool(objectives)
 
 
-def test_an_inference_sweep_plots_throughput() -> None:
+def test_an_inference_sweep_plots_throughput_and_says_which_objectives() -> None:
     results = sweep(40, seed=2, inference=True)
     front = pareto_front(results)
+    document = build_report(results, info(AXES, len(results)), front, [])
+    html = Templates().render(HTML_TEMPLATE, doc=document, paper="a4", created=None)
+    assert "capex, cost per million output tokens, facility power" in html
+    assert "Not used: time to train" in html
     assert "Output tokens/s against facility power" in time_vs_power_plot(results, front)
-    assert "capex against cost per million output tokens" in pareto_plot(results, front)
 
 
 # --- user strings -------------------------------------------------------------------------------------------------
@@ -263,10 +270,58 @@ def test_hostile_strings_are_neutralised_in_csv(hostile_files: Files, text: str)
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells), "every formula prefix is neutralised"
 
 
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_strings_are_escaped_in_html(hostile_files: Files, text: str) -> None:
+    html = hostile_files["report.html"].decode()
+    assert "<script>" not in html and "<img" not in html
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert escaped in html.replace("&#34;", '"').replace("&#39;", "'").replace("&quot;", '"')
+
+
+def test_hostile_strings_print_literally_in_the_pdf(hostile_files: Files) -> None:
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(hostile_files["report.pdf"])).pages)
+    assert "<script>alert(1)</script>" in text
+    assert "SUM(A1:A9)" in text
+
+
 @pytest.mark.parametrize("path", PLOTS, ids=[p.split("/")[1] for p in PLOTS])
 def test_hostile_strings_are_text_in_svgs(hostile_files: Files, path: str) -> None:
     root = ET.fromstring(hostile_files[path])
     assert root.find(f".//{SVG}script") is None and root.find(f".//{SVG}img") is None
+
+
+# --- the report and the plots -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [("power budget exceeded by 1.2 MW", "power budget exceeded by 0.4 MW"),
+     ("needs 1,234 racks, room for 40", "needs 12 racks, room for 8"),
+     ("1e5 tokens/s short", "3.5E+4 tokens/s short")],
+    ids=["decimals", "thousands", "exponents"],
+)  # fmt: skip
+def test_problems_differing_only_in_numbers_group_together(one: str, other: str) -> None:
+    assert problem_pattern(one) == problem_pattern(other)
+    assert problem_pattern("dgx-h100 exceeds by 2 kW") != problem_pattern("dgx-b200 exceeds by 2 kW"), (
+        "names keep digits"
+    )
+
+
+def test_pdf_reads_back_with_title_and_front(small: list[ScenarioResult], small_files: Files) -> None:
+    reader = PdfReader(io.BytesIO(small_files["report.pdf"]))
+    assert reader.metadata is not None and reader.metadata.title == "h100-vs-b200: design-space sweep"
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "h100-vs-b200" in text and "Pareto front" in text
+    assert next(iter(sorted(pareto_front(small).members))) in text
+
+
+def test_large_sweeps_keep_the_report_short(large_files: Files) -> None:
+    reader = PdfReader(io.BytesIO(large_files["report.pdf"]))
+    assert len(reader.pages) <= 12
+    html = large_files["report.html"].decode()
+    assert "more (see pareto.csv)" in html
+    assert len(re.findall(r"<td>#\d+<br>", html)) == ROW_LIMIT, "the front table stops at the row limit"
+    assert len(_rows(large_files["sweep.csv"])) == 10_000
 
 
 def _plot_checks(files: Files, path: str) -> None:
@@ -295,3 +350,4 @@ def test_sweeps_without_a_feasible_scenario_still_write_every_file(case: str) ->
     assert _rows(files["pareto.csv"]) == []
     for path in PLOTS:
         _plot_checks(files, path)
+    assert "no front" in files["report.html"].decode()

@@ -15,6 +15,9 @@ from typing import Final
 from refarch.render.filters import money
 from refarch.render.plots.canvas import (
     ESTIMATE_HATCH,
+    WIDTH_IN,
+    Axes,
+    Figure,
     FuncFormatter,
     Patch,
     PlotText,
@@ -22,7 +25,6 @@ from refarch.render.plots.canvas import (
     drawing,
     heading,
     label,
-    legend_above,
     svg_text,
 )
 from refarch.sweep.outputs.scatter import SCALES
@@ -98,6 +100,18 @@ def _description(bars: Sequence[_Bar], more: int) -> str:
     return ("; ".join(parts) or "No feasible scenario has a capex.") + tail + "."
 
 
+def _legend(figure: Figure, axes: Axes, handles: list[Patch]) -> None:
+    """The legend over the bars, from the figure's left edge rather than the axes' (long platform names push the
+    axes right, and a legend over the axes alone would run off the figure)."""
+    from matplotlib.transforms import blended_transform_factory  # loaded by the canvas already, as it must be
+
+    longest = max(len(str(h.get_label())) for h in handles)
+    columns = max(1, min(len(handles), int(WIDTH_IN * 72 / (8.0 * 0.6)) // (longest + 6)))
+    where = blended_transform_factory(figure.transFigure, axes.transAxes)  # x: the figure's, y: the axes'
+    axes.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), bbox_transform=where, ncols=columns,
+                borderaxespad=0.2)  # fmt: skip
+
+
 def cost_by_platform_plot(results: Sequence[ScenarioResult]) -> str:
     """One bar per platform (its cheapest feasible scenario): capex by category, then opex over the horizon
     hatched; labelled with the total and the scenario's index. Returns SVG text."""
@@ -141,7 +155,7 @@ def cost_by_platform_plot(results: Sequence[ScenarioResult]) -> str:
         if any(opex):
             handles.append(Patch(facecolor=_OPEX[1], edgecolor=_OPEX_EDGE, hatch=ESTIMATE_HATCH, linewidth=0.6,
                                  label=_OPEX[0]))  # fmt: skip
-        legend_above(axes, handles)
+        _legend(figure, axes, handles)
         note = "Each bar: the platform's feasible scenario with the least capex (its index after the total)"
         note += ", capex by BOM category" + (", then opex over the horizon, TCO minus capex, hatched." if any(opex)
                                              else "; no scenario has a TCO, so no opex is drawn.")  # fmt: skip
