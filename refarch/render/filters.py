@@ -29,9 +29,11 @@ from jinja2 import TemplateRuntimeError
 __all__ = [
     "FILTERS",
     "count",
+    "FORMULA_PREFIXES",
     "csv_document",
     "csv_field",
     "csv_row",
+    "spreadsheet_text",
     "days",
     "dot_string",
     "hcl_string",
@@ -90,8 +92,18 @@ def ratio(value: float | None) -> str:
     return NOT_AVAILABLE if value is None else f"{value:.2f}".rstrip("0").rstrip(".") + ":1"
 
 
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """`text` as a spreadsheet shows it and never evaluates it: `=HYPERLINK(...)` -> `'=HYPERLINK(...)`."""
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
 def csv_document(rows: Iterable[Iterable[object]]) -> str:
     """CSV records, each ended by "\n", quoted as `csv_row` quotes them: the CSV outputs built in Python use this.
+    Text cells that a spreadsheet would evaluate are prefixed with `'` (`spreadsheet_text`); numbers pass as they are.
 
     csv.writer with "\n" line ends leaves a field holding a lone "\r" unquoted, and readers take that "\r" for
     the end of the record. Each record is written with "\r\n" line ends instead, which makes csv.writer quote
@@ -103,7 +115,7 @@ def csv_document(rows: Iterable[Iterable[object]]) -> str:
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(row)
+        writer.writerow([spreadsheet_text(v) if isinstance(v, str) else v for v in row])
         lines.append(buffer.getvalue().removesuffix("\r\n"))
     return "".join(f"{line}\n" for line in lines)
 

@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jinja2 import TemplateRuntimeError
 
-from refarch.render.filters import FILTERS, csv_document, csv_field, hcl_string, yaml_string
+from refarch.render.filters import FILTERS, csv_document, csv_field, hcl_string, spreadsheet_text, yaml_string
 
 # (filter, arguments, expected output); ids say what each case checks.
 CASES: list[tuple[str, tuple[Any, ...], str, str]] = [
@@ -118,7 +118,7 @@ def test_yaml_string_round_trips_any_text(text: str) -> None:
 @given(st.lists(st.one_of(st.text(), st.none(), st.integers()), max_size=6))
 def test_csv_fields_read_back_as_written(values: list[str | int | None]) -> None:
     line = ",".join(csv_field(v) for v in values)
-    expected = ["" if v is None else str(v) for v in values]
+    expected = ["" if v is None else spreadsheet_text(v) if isinstance(v, str) else str(v) for v in values]
     rows = list(csv.reader(io.StringIO(line, newline="")))
     if expected in ([], [""]):
         assert rows in ([], [[]])  # an empty record and a record of one empty field read the same
@@ -145,3 +145,17 @@ def test_hcl_string_evaluates_to_the_same_string_in_terraform(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     encoded = result.stdout.strip().splitlines()[-1].strip('"')
     assert json.loads(base64.b64decode(encoded)) == texts
+
+
+@pytest.mark.parametrize(
+    ("row", "written"),
+    [
+        (["=HYPERLINK(\"http://x\")", 1], "\"'=HYPERLINK(\"\"http://x\"\")\",1\n"),
+        (["+1", "-2", "@sum"], "'+1,'-2,'@sum\n"),
+        ([-2, -2.5, "ok"], "-2,-2.5,ok\n"),
+        (["a=b", "x-y"], "a=b,x-y\n"),
+    ],
+    ids=["formula", "every-prefix", "negative-numbers-stay-numbers", "prefix-inside-text"],
+)
+def test_csv_document_neutralises_spreadsheet_formulas_in_text_cells(row: list[object], written: str) -> None:
+    assert csv_document([row]) == written

@@ -23,9 +23,8 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from refarch.render.filters import csv_document
 from refarch.sweep.outputs.columns import Column, ColumnKind
 
-__all__ = ["FORMULA_PREFIXES", "csv_bytes", "parquet_bytes", "spreadsheet_text"]
+__all__ = ["csv_bytes", "parquet_bytes"]
 
-FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
 _ARROW_TYPES: Final[dict[ColumnKind, object]] = {
     "bool": pa.bool_(),
     "int": pa.int64(),
@@ -34,26 +33,21 @@ _ARROW_TYPES: Final[dict[ColumnKind, object]] = {
 }
 
 
-def spreadsheet_text(text: str) -> str:
-    """`text` as a spreadsheet shows it and never evaluates it: `=HYPERLINK(...)` -> `'=HYPERLINK(...)`."""
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
-
-
-def _cell(value: bool | int | float | str | None) -> str:
+def _cell(value: bool | int | float | str | None) -> str | int | float:
+    """Text is neutralised by `csv_document`; numbers stay numbers (an int as written, a float's shortest
+    round-trip form), so a negative number is not taken for a formula."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return spreadsheet_text(value)
-    return repr(value)  # an int as written, a float's shortest round-trip form
+    return value
 
 
 def csv_bytes(columns: Sequence[Column], rows: Sequence[int] | None = None) -> bytes:
     """The columns as CSV (UTF-8, "\n" line ends), every row or the rows at positions `rows` in that order."""
     count = len(columns[0].values) if columns else 0
     positions = range(count) if rows is None else rows
-    header = [spreadsheet_text(c.name) for c in columns]
+    header = [c.name for c in columns]
     body = ([_cell(c.values[k]) for c in columns] for k in positions)
     return csv_document([header, *body]).encode("utf-8")
 
