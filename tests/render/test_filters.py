@@ -150,7 +150,7 @@ def test_hcl_string_evaluates_to_the_same_string_in_terraform(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("row", "written"),
     [
-        (["=HYPERLINK(\"http://x\")", 1], "\"'=HYPERLINK(\"\"http://x\"\")\",1\n"),
+        (['=HYPERLINK("http://x")', 1], '"\'=HYPERLINK(""http://x"")",1\n'),
         (["+1", "-2", "@sum"], "'+1,'-2,'@sum\n"),
         ([-2, -2.5, "ok"], "-2,-2.5,ok\n"),
         (["a=b", "x-y"], "a=b,x-y\n"),

@@ -21,13 +21,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
+from refarch.render.filters import spreadsheet_text
 from refarch.render.templating import Templates
 from refarch.sweep.outputs import HTML_TEMPLATE, sweep_files
 from refarch.sweep.outputs.columns import FIGURES
 from refarch.sweep.outputs.pareto import OBJECTIVES, pareto_front
 from refarch.sweep.outputs.plots import time_vs_power_plot
 from refarch.sweep.outputs.report import ROW_LIMIT, build_report, problem_pattern
-from refarch.render.filters import spreadsheet_text
 from refarch.sweep.records import ScenarioResult, SweepInfo
 
 from .outputs_factory import AXES, info, result, sweep
