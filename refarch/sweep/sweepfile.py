@@ -168,15 +168,26 @@ class Axis:
 
 @dataclass(frozen=True)
 class Sweep:
-    """A sweep file, checked: its base spec's data (valid as a spec) and its resolved axes."""
+    """A sweep file, checked: its base spec's data (valid as a spec) and its resolved axes; `base_file` is the
+    base spec's file (None: inline) and `base_label` its name for messages and outputs ('inline')."""
 
     file: Path
     name: str
     description: str
-    base_label: str
+    base_file: Path | None
     base: dict[str, Any]
     combine: Literal["product", "zip"]
     axes: tuple[Axis, ...]
+
+    @property
+    def base_label(self) -> str:
+        """The base spec's file name, or 'inline'."""
+        return self.base_file.name if self.base_file is not None else "inline"
+
+    @property
+    def inputs(self) -> list[Path]:
+        """The files the sweep reads: the sweep file and its base spec's."""
+        return [self.file] if self.base_file is None else [self.file, self.base_file]
 
     @property
     def count(self) -> int:
@@ -209,15 +220,15 @@ def load_sweep(file: Path, catalog: Catalog) -> Sweep:
         parsed = SweepFile.model_validate(doc.data)
     except ValidationError as exc:
         raise_validation_error(exc, doc, SweepFile, InputError, schema="sweep")
-    label, base = _base(parsed, doc)
+    base_file, base = _base(parsed, doc)
     axes = _axes(parsed, doc, base, catalog)
-    sweep = Sweep(file, parsed.metadata.name, parsed.metadata.description, label, base, parsed.combine, axes)
+    sweep = Sweep(file, parsed.metadata.name, parsed.metadata.description, base_file, base, parsed.combine, axes)
     _check_count(sweep, doc)
     return sweep
 
 
-def _base(parsed: SweepFile, doc: YamlDocument) -> tuple[str, dict[str, Any]]:
-    """The base spec's label and data, validated as a spec."""
+def _base(parsed: SweepFile, doc: YamlDocument) -> tuple[Path | None, dict[str, Any]]:
+    """The base spec's file (None: inline) and data, validated as a spec."""
     if parsed.base is None:
         lines = {key[1:]: line for key, line in doc.lines.items() if key[:1] == ("spec",)}
         try:
@@ -226,7 +237,7 @@ def _base(parsed: SweepFile, doc: YamlDocument) -> tuple[str, dict[str, Any]]:
             where = exc.location or Location(doc.file)
             inside = f"spec.{where.path}" if where.path else "spec"
             raise SpecError(exc.message, Location(where.file, inside, where.line), exc.hint) from None
-        return "inline", dict(parsed.spec or {})
+        return None, dict(parsed.spec or {})
     path = doc.file.parent / parsed.base
     if not path.is_file():
         raise InputError(
@@ -236,7 +247,7 @@ def _base(parsed: SweepFile, doc: YamlDocument) -> tuple[str, dict[str, Any]]:
         )
     spec_doc = read_yaml(path)
     validate_spec(spec_doc)
-    return path.name, spec_doc.data
+    return path, spec_doc.data
 
 
 def _axes(parsed: SweepFile, doc: YamlDocument, base: dict[str, Any], catalog: Catalog) -> tuple[Axis, ...]:
