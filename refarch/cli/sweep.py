@@ -104,7 +104,10 @@ def _print_summary(name: str, report: SweepReport) -> None:
     counts = ", ".join(f"{n} {status}" for status, n in report.statuses.items())
     out.print(f"{escape(name)}: {report.scenarios} scenarios ({counts})")
     if report.evaluated:
-        out.print(f"evaluated {report.evaluated} in {report.seconds:.1f} s ({report.rate:.1f} scenarios/s)")
+        out.print(
+            f"evaluated {report.evaluated} in {report.seconds:.1f} s ({report.rate:.1f} scenarios/s; "
+            f"{report.cluster_seconds:.1f} s starting the cluster)"
+        )
     if report.resumed:
         out.print(f"{report.resumed} taken from the results file")
     out.print(f"files written to {report.directory}: {', '.join(report.files)}")

@@ -42,7 +42,8 @@ class RunOptions:
 @dataclass(frozen=True)
 class SweepReport:
     """What a run did: the directory and its files, the scenarios taken from the results file and evaluated, the
-    count of each status, and the seconds spent evaluating (cluster start included)."""
+    count of each status, the seconds spent evaluating (cluster start and shutdown included) and those spent
+    starting or connecting to the cluster."""
 
     directory: Path
     files: list[str]
@@ -51,6 +52,7 @@ class SweepReport:
     evaluated: int
     statuses: dict[ScenarioStatus, int] = field(default_factory=dict)
     seconds: float = 0.0
+    cluster_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -78,7 +80,7 @@ def run_sweep(
         ids = {s.id for s in scenarios}
         report.resume([r for r in log.earlier if r.scenario in ids])
         pending = [s for s in scenarios if s.id not in report.done]
-        start = time.perf_counter()
+        start = started = time.perf_counter()
         if pending:
             context = Context(sources, sweep.base, sweep.base_label, sweep.axes, sweep.file.name)
 
@@ -87,6 +89,7 @@ def run_sweep(
                 report.add(results)
 
             with dask_client(options.scheduler, options.workers) as client:
+                started = time.perf_counter()
                 run_jobs(client, context, pending, on_results, options.batch)
         seconds = time.perf_counter() - start
     results = sorted(report.done.values(), key=lambda r: r.index)
@@ -99,6 +102,7 @@ def run_sweep(
         evaluated=len(results) - report.resumed,
         statuses=dict(sorted(Counter(r.status for r in results).items())),
         seconds=seconds if pending else 0.0,
+        cluster_seconds=started - start if pending else 0.0,
     )
 
 
