@@ -13,9 +13,11 @@ from refarch.sweep.records import AxisValue
 from refarch.sweep.scenarios import expand, scenario_id
 from refarch.sweep.sweepfile import load_sweep
 
+from ..conftest import REPO
 from .conftest import WriteSweep
 
 ERRORS = sorted((Path(__file__).parent / "errors").glob("*.yaml"))
+EXAMPLES = sorted((REPO / "examples" / "sweeps").glob("*.yaml"))
 
 
 def _expected(case: Path) -> list[str]:
@@ -152,3 +154,9 @@ def test_different_values_give_different_ids(
 ) -> None:
     axis = load_sweep(write_sweep(), inputs.catalog).axes[:1]
     assert scenario_id(axis, [a]) != scenario_id(axis, [b])
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
+def test_example_sweeps_load_and_stay_small(example: Path, inputs: Inputs) -> None:
+    sweep = load_sweep(example, inputs.catalog)
+    assert 1 < sweep.count <= 100  # examples run in seconds
