@@ -36,7 +36,9 @@ err = make_console(stderr=True)
 
 
 def sweep_command(  # typer: one parameter per command-line option
-    sweep: Annotated[Path, typer.Argument(help="Sweep file (YAML): a base spec and the axes that vary it.")],
+    sweep: Annotated[
+        Path, typer.Argument(help="Sweep file (YAML): a base spec and the axes that vary it.", metavar="SWEEP")
+    ],
     output: Annotated[
         Path | None,
         typer.Option("-o", "--output", help="Output directory [default: sweeps/NAME, NAME being the sweep's name]."),
@@ -49,7 +51,12 @@ def sweep_command(  # typer: one parameter per command-line option
         int | None, typer.Option("--workers", min=1, help="Worker processes of the local cluster [default: cores].")
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Start over in a directory holding anything but this sweep's results.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Empty the output directory and start over (needed when it holds another sweep's results or other "
+            "files).",
+        ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
     catalog: CatalogDirs = None,

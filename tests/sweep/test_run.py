@@ -74,7 +74,7 @@ def test_outputs_are_byte_identical_whatever_the_order_results_came_in(
     [(2, "", 2), (2, '{"scenario":"ab', 2), (0, "", 4), (4, "", 0)],
     ids=["half-done", "torn-last-line", "header-only", "all-done"],
 )
-def test_resume_plans_only_what_the_results_file_lacks(  # fixtures and parameters
+def test_resume_plans_only_what_the_results_file_lacks(
     write_sweep: WriteSweep, inputs: Inputs, threads_scheduler: str, tmp_path: Path, plans: list[str], kept: int,
     tail: str, planned: int,
 ) -> None:  # fmt: skip
@@ -139,7 +139,7 @@ def test_infeasible_and_invalid_scenarios_do_not_stop_the_sweep(
     ],
     ids=["a-file", "a-file-even-with-force", "dangling-symlink", "other-files", "force-would-delete-the-inputs"],
 )
-def test_directories_a_sweep_refuses(  # fixtures and parameters
+def test_directories_a_sweep_refuses(
     write_sweep: WriteSweep, inputs: Inputs, threads_scheduler: str, tmp_path: Path, setup: str, force: bool,
     message: str,
 ) -> None:  # fmt: skip
