@@ -14,6 +14,7 @@ exist in the base spec, while a missing mapping (`site` when the base gives none
 from __future__ import annotations
 
 import re
+import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -224,12 +225,11 @@ def _check_index(index: int, annotation: Any, node: Any, here: str, where: Locat
 
 def _item_type(annotation: Any) -> Any:
     """The item type of a `list[X]` annotation (possibly `| None`); None when it is no list."""
-    origin = getattr(annotation, "__origin__", None)
-    if origin is list:
-        return annotation.__args__[0]
-    for arg in getattr(annotation, "__args__", ()):
-        if getattr(arg, "__origin__", None) is list:
-            return arg.__args__[0]
+    if typing.get_origin(annotation) is list:
+        return typing.get_args(annotation)[0]
+    for arg in typing.get_args(annotation):  # list[X] | None
+        if typing.get_origin(arg) is list:
+            return typing.get_args(arg)[0]
     return None
 
 

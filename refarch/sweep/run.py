@@ -74,11 +74,11 @@ def run_sweep(
     header = _header(sweep, identity)
     scenarios = expand(sweep)
     resume = prepare_directory(outdir, identity, options.force, sweep.inputs)
-    report = _Tally(len(scenarios), progress)
+    tally = _Tally(len(scenarios), progress)
     with ResultsLog(outdir / RESULTS_FILE, header, resume) as log:
         ids = {s.id for s in scenarios}
-        report.resume([r for r in log.earlier if r.scenario in ids])
-        pending = [s for s in scenarios if s.id not in report.done]
+        tally.resume([r for r in log.earlier if r.scenario in ids])
+        pending = [s for s in scenarios if s.id not in tally.done]
         start = started = time.perf_counter()
         if pending:
             # Here rather than at the top: importing distributed costs every refarch command a fifth of a second.
@@ -88,20 +88,20 @@ def run_sweep(
 
             def on_results(results: list[ScenarioResult]) -> None:
                 log.append(results)
-                report.add(results)
+                tally.add(results)
 
             with dask_client(options.scheduler, options.workers) as client:
                 started = time.perf_counter()
                 run_jobs(client, context, pending, on_results, options.batch)
         seconds = time.perf_counter() - start
-    results = sorted(report.done.values(), key=lambda r: r.index)
+    results = sorted(tally.done.values(), key=lambda r: r.index)
     files = write_files(outdir, sweep_files(results, sweep.info()), sorted_content(header, results))
     return SweepReport(
         directory=outdir.absolute(),
         files=files,
         scenarios=len(scenarios),
-        resumed=report.resumed,
-        evaluated=len(results) - report.resumed,
+        resumed=tally.resumed,
+        evaluated=len(results) - tally.resumed,
         statuses=dict(sorted(Counter(r.status for r in results).items())),
         seconds=seconds if pending else 0.0,
         cluster_seconds=started - start if pending else 0.0,
