@@ -1,7 +1,7 @@
 """The `refarch` command: assembles the command groups and maps exceptions to exit codes. Nothing else lives here.
 
-Commands live one group per module: `plan` (plan, validate), `catalog`, `schema`, `estimate` (estimate, compare),
-`perf` (calibrate, perf report), `netbox` (netbox push); options shared between them in `options`.
+Commands live one group per module: `plan` (plan, validate), `sweep`, `catalog`, `schema`, `estimate` (estimate,
+compare), `perf` (calibrate, perf report), `netbox` (netbox push); options shared between them in `options`.
 
 `main` is the one place that maps exceptions to exit codes:
 0 ok, 1 internal error (a bug: please report), 2 bad input or not supported yet, 3 infeasible design,
@@ -23,6 +23,7 @@ from refarch.cli.netbox import netbox_app
 from refarch.cli.perf import calibrate_command, perf_app
 from refarch.cli.plan import plan_command, validate_command
 from refarch.cli.schema import schema_command
+from refarch.cli.sweep import sweep_command
 from refarch.errors import RefarchError
 from refarch.plan import REFARCH_VERSION
 
@@ -41,6 +42,7 @@ app.command("estimate")(estimate_command)
 app.command("compare")(compare_command)
 app.command("plan")(plan_command)
 app.command("validate")(validate_command)
+app.command("sweep")(sweep_command)
 app.command("schema")(schema_command)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(perf_app, name="perf")

@@ -1,4 +1,5 @@
-"""CLI command `schema`: the JSON Schemas of the spec, the plan and catalog entries (the published interfaces)."""
+"""CLI command `schema`: the JSON Schemas of the spec, the sweep file, the plan and catalog entries (the published
+interfaces)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from refarch.catalog.models import CatalogEntry
 from refarch.cli.console import make_console
 from refarch.inputs.spec import Spec
 from refarch.plan import SCHEMA_VERSION, Plan
+from refarch.sweep.sweepfile import SweepFile
 
-__all__ = ["catalog_schema", "plan_schema", "schema_command", "spec_schema"]
+__all__ = ["catalog_schema", "plan_schema", "schema_command", "spec_schema", "sweep_schema"]
 
 out = make_console()
 
@@ -22,6 +24,13 @@ def spec_schema() -> dict[str, Any]:
     """Schema of a workload spec (refarch/v1)."""
     schema = Spec.model_json_schema(by_alias=True)
     schema["$id"] = "https://refarch.dev/schema/spec-v1.json"
+    return schema
+
+
+def sweep_schema() -> dict[str, Any]:
+    """Schema of a sweep file (refarch/v1, kind Sweep)."""
+    schema = SweepFile.model_json_schema(by_alias=True)
+    schema["$id"] = "https://refarch.dev/schema/sweep-v1.json"
     return schema
 
 
@@ -40,10 +49,10 @@ def catalog_schema() -> dict[str, Any]:
 
 
 def schema_command(
-    which: Annotated[str, typer.Argument(help="spec, plan or catalog.", metavar="{spec,plan,catalog}")],
+    which: Annotated[str, typer.Argument(help="spec, sweep, plan or catalog.", metavar="{spec,sweep,plan,catalog}")],
 ) -> None:
-    """Print the JSON Schema of the spec, the plan or a catalog entry."""
-    schemas = {"spec": spec_schema, "plan": plan_schema, "catalog": catalog_schema}
+    """Print the JSON Schema of the spec, a sweep file, the plan or a catalog entry."""
+    schemas = {"spec": spec_schema, "sweep": sweep_schema, "plan": plan_schema, "catalog": catalog_schema}
     if which not in schemas:
-        raise typer.BadParameter(f"'{which}' is not one of spec, plan, catalog", param_hint="WHICH")
+        raise typer.BadParameter(f"'{which}' is not one of {', '.join(schemas)}", param_hint="WHICH")
     out.print(json.dumps(schemas[which](), indent=2, sort_keys=True))

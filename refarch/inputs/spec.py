@@ -40,6 +40,7 @@ __all__ = [
     "Target",
     "WorkloadSpec",
     "load_spec",
+    "validate_spec",
 ]
 
 
@@ -318,7 +319,16 @@ def load_spec(file: Path) -> Spec:
     Raises:
         SpecError: the file is unreadable, not strict YAML, or not a valid spec (message names path and line).
     """
-    doc = read_yaml(file)
+    return validate_spec(read_yaml(file))
+
+
+def validate_spec(doc: YamlDocument) -> Spec:
+    """Validate the spec data of `doc` (a file read with `read_yaml`, or a part of one), keeping `doc` for the
+    locations of later errors.
+
+    Raises:
+        SpecError: not a valid spec (message names path and line).
+    """
     if not isinstance(doc.data, dict):
         raise SpecError(
             "a workload spec must be a YAML mapping with apiVersion, kind, metadata, workloads", doc.location(())

@@ -19,7 +19,7 @@ from refarch.render.context import Output, Paper, RenderContext
 from refarch.render.registry import select_outputs
 from refarch.render.templating import Templates
 
-__all__ = ["MANIFEST", "collect_files", "manifest_json", "render"]
+__all__ = ["MANIFEST", "check_path", "collect_files", "manifest_json", "render"]
 
 MANIFEST = "manifest.json"
 
@@ -77,7 +77,7 @@ def collect_files(outputs: Sequence[Output], context: RenderContext) -> dict[str
     for output in ordered:
         seen = context.with_bundle(files) if output.describes_bundle else context
         for name, content in output.build(seen).items():
-            _check_path(name, output.name)
+            check_path(name, output.name)
             if name in owners:
                 raise OutputError(f"outputs '{owners[name]}' and '{output.name}' both write '{name}'")
             owners[name] = output.name
@@ -88,7 +88,12 @@ def collect_files(outputs: Sequence[Output], context: RenderContext) -> dict[str
     return files
 
 
-def _check_path(name: str, output: str) -> None:
+def check_path(name: str, output: str) -> None:
+    """Refuse a file name that is not a plain relative path inside the bundle, or that is the manifest's.
+
+    Raises:
+        OutputError: naming `output`, the output that returned the file.
+    """
     path = PurePosixPath(name)
     plain = name == str(path) and not path.is_absolute() and all(part not in ("", ".", "..") for part in path.parts)
     if not plain or "\\" in name:

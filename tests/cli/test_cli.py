@@ -119,7 +119,7 @@ def test_validate_accepts_examples(run_cli: Run) -> None:
         assert "valid" in out
 
 
-@pytest.mark.parametrize("which", ["spec", "plan", "catalog"])
+@pytest.mark.parametrize("which", ["spec", "sweep", "plan", "catalog"])
 def test_schema_commands_print_json(run_cli: Run, which: str) -> None:
     code, out, _ = run_cli("schema", which)
     assert code == 0
@@ -128,7 +128,7 @@ def test_schema_commands_print_json(run_cli: Run, which: str) -> None:
 
 def test_schema_rejects_unknown_name(run_cli: Run) -> None:
     code, _, err = run_cli("schema", "plans")
-    assert code == 2 and "spec, plan, catalog" in err
+    assert code == 2 and "spec, sweep, plan, catalog" in err
 
 
 def test_catalog_list_and_show(run_cli: Run) -> None:
