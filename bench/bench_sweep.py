@@ -94,12 +94,17 @@ def main() -> None:
                 with dask_processes(workers, root / "dask.log") as cluster:
                     options = RunOptions(scheduler=cluster.address, batch=args.batch)
                     timed_run(f"dask scheduler + {workers} worker(s)", sweep, inputs, root / str(workers), options)
-        outputs = [sorted((root / r).iterdir()) for r in ("local", "1", "2") if r in runs]
-        contents = [{p.name: p.read_bytes() for p in files} for files in outputs]
+        outdirs = [root / r for r in ("local", "1", "2") if r in runs]
+        contents = [_files(d) for d in outdirs]
         same = all(c == contents[0] for c in contents)
         print(f"identical files across the runs: {'yes' if same else 'NO'}")
         if not same:
             sys.exit(1)
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    """Every file under `directory` (plots/ included) by its relative path."""
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 if __name__ == "__main__":
