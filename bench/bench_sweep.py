@@ -2,7 +2,8 @@
 
 Not part of the test suite. Run:  .venv/bin/python bench/bench_sweep.py [--batch N] [--profile]
 1. the command's default local cluster (one worker process per core, cluster start included in the wall time);
-2. a scheduler started here as a separate process (`dask scheduler`) with 1 worker (`dask worker`), then with 2.
+2. a scheduler started here as a separate process (`dask scheduler`) with 1 worker (`dask worker`), then with 2;
+3. again with 2 workers, one of them killed (SIGKILL) when 30% of the scenarios are done.
 Prints per run: wall seconds, scenarios/s over the wall time and over the evaluation (first to last result, which
 leaves out the cluster start and the first task's imports and catalog load), and the host's load average. Then
 checks that the three runs wrote byte-identical files. `--profile` plans 40 scenarios in this process under cProfile
@@ -15,10 +16,13 @@ import argparse
 import cProfile
 import os
 import pstats
+import signal
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from distributed import Client
 
 from refarch.sweep.evaluate import Context, Inputs, evaluate, load_inputs
 from refarch.sweep.run import RunOptions, run_sweep
@@ -57,6 +61,25 @@ def timed_run(name: str, sweep: Sweep, inputs: Inputs, outdir: Path, options: Ru
     print(f"| {name} | {report.evaluated} | {wall:.1f} | {report.evaluated / wall:.1f} | {steady:.1f} | {load:.1f} |")
 
 
+def killed_run(sweep: Sweep, inputs: Inputs, outdir: Path, log: Path) -> None:
+    """Two workers without a nanny; when 30% of the scenarios are done, SIGKILL a busy one (it stays dead): the
+    other finishes the sweep, Dask rerunning the dead worker's tasks."""
+    killed: list[int] = []
+    with dask_processes(2, log, nanny=False) as cluster, Client(cluster.address, set_as_default=False) as observer:
+
+        def kill_a_busy_worker(done: int, total: int) -> None:
+            if killed or done < 0.3 * total:
+                return
+            busy = [address for address, keys in observer.processing().items() if keys]
+            killed.append(observer.run(os.getpid, workers=busy[:1])[busy[0]])
+            os.kill(killed[0], signal.SIGKILL)
+            print(f"killed worker pid {killed[0]} after {done} of {total} scenarios")
+
+        start = time.perf_counter()
+        report = run_sweep(sweep, inputs, outdir, RunOptions(scheduler=cluster.address), kill_a_busy_worker)
+        print(f"| 2 workers, one killed at 30% | {report.evaluated} | {time.perf_counter() - start:.1f} | | | |")
+
+
 def profile(sweep: Sweep, inputs: Inputs) -> None:
     """Plan 40 scenarios in this process under cProfile and print the top of the cumulative list."""
     context = Context(inputs.sources, sweep.base, sweep.base_label, sweep.axes, sweep.file.name)
@@ -73,7 +96,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--batch", type=int, default=None, help="scenarios per task [default: chosen by refarch]")
     parser.add_argument("--profile", action="store_true", help="profile 40 scenarios in this process instead")
-    parser.add_argument("--only", choices=["local", "1", "2"], action="append", help="run only these (repeatable)")
+    parser.add_argument(
+        "--only", choices=["local", "1", "2", "kill"], action="append", help="run only these (repeatable)"
+    )
     args = parser.parse_args()
     inputs = load_inputs((), None)
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,7 +108,7 @@ def main() -> None:
         if args.profile:
             profile(sweep, inputs)
             return
-        runs = args.only or ["local", "1", "2"]
+        runs = args.only or ["local", "1", "2", "kill"]
         print(f"{sweep.count} scenarios, {os.cpu_count()} cores, batch {args.batch or 'auto'}")
         print("| run | scenarios | wall s | scenarios/s (wall) | scenarios/s (evaluating) | load avg |")
         print("|---|---|---|---|---|---|")
@@ -94,7 +119,9 @@ def main() -> None:
                 with dask_processes(workers, root / "dask.log") as cluster:
                     options = RunOptions(scheduler=cluster.address, batch=args.batch)
                     timed_run(f"dask scheduler + {workers} worker(s)", sweep, inputs, root / str(workers), options)
-        outdirs = [root / r for r in ("local", "1", "2") if r in runs]
+        if "kill" in runs:
+            killed_run(sweep, inputs, root / "kill", root / "dask-kill.log")
+        outdirs = [root / r for r in ("local", "1", "2", "kill") if r in runs]
         contents = [_files(d) for d in outdirs]
         same = all(c == contents[0] for c in contents)
         print(f"identical files across the runs: {'yes' if same else 'NO'}")
