@@ -133,8 +133,11 @@ def test_economics_and_schedule_fill_their_fields_when_the_plan_has_them(
     assert result.cost_per_training_run_usd == 150.0  # the sum over training workloads
     assert result.cost_per_million_output_tokens_usd == 1.5  # the first inference workload's
     assert result.time_to_ready_weeks == 26
-    bare = result_from_plan(scenario, plan)
+    bare = result_from_plan(scenario, plan.model_copy(update={"economics": None, "schedule": None}))
     assert (bare.tco_usd, bare.time_to_ready_weeks, bare.cost_per_training_run_usd) == (None, None, None)
+    planned = result_from_plan(scenario, plan)  # a plan as refarch makes it carries both
+    assert plan.economics is not None and plan.schedule is not None
+    assert (planned.tco_usd, planned.time_to_ready_weeks) == (plan.economics.tco_usd, plan.schedule.ready_weeks)
 
 
 def test_a_worker_with_another_catalog_refuses_to_plan(inputs: Inputs) -> None:

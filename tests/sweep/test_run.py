@@ -3,6 +3,7 @@ order, resume (finished scenarios are not planned again), torn and damaged resul
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 from pathlib import Path
@@ -26,7 +27,7 @@ def _run(
 
 
 def _files(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 def _lines(directory: Path) -> list[str]:
@@ -42,7 +43,8 @@ def test_run_writes_results_outputs_and_manifest(
         sweep, inputs, tmp_path / "out", RunOptions(scheduler=threads_scheduler), lambda *c: calls.append(c)
     )
     files = _files(tmp_path / "out")
-    assert set(files) == {"manifest.json", RESULTS_FILE, "sweep.csv"} and report.files == sorted(files)
+    outputs = {"sweep.csv", "sweep.parquet", "pareto.csv", "report.html", "report.pdf", "plots/pareto.svg"}
+    assert {"manifest.json", RESULTS_FILE} | outputs <= set(files) and report.files == sorted(files)
     manifest = json.loads(files["manifest.json"])["files"]
     assert manifest == {n: hashlib.sha256(c).hexdigest() for n, c in files.items() if n != "manifest.json"}
     header, *rows = [json.loads(line) for line in _lines(tmp_path / "out")]
@@ -124,8 +126,10 @@ def test_infeasible_and_invalid_scenarios_do_not_stop_the_sweep(
     axes += "  - {field: site.power_budget, values: [20 kW, 5 MW]}\n  - {field: 'workloads[0].systems', values: [2]}\n"
     report = _run(write_sweep(axes), inputs, tmp_path / "out", threads_scheduler)
     assert report.statuses == {"feasible": 1, "infeasible": 1, "invalid": 2}
-    csv = (tmp_path / "out" / "sweep.csv").read_text().splitlines()
-    assert [row.rsplit(",", 2)[1] for row in csv[1:]] == ["infeasible", "feasible", "invalid", "invalid"]
+    with (tmp_path / "out" / "sweep.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["status"] for row in rows] == ["infeasible", "feasible", "invalid", "invalid"]
+    assert "power budget" in rows[0]["problem"] and rows[1]["problem"] == "" and "dgx-h10" in rows[2]["problem"]
 
 
 @pytest.mark.parametrize(
@@ -179,7 +183,8 @@ def test_force_empties_a_directory_of_other_files(
     (out / "old" / "deep").mkdir(parents=True)
     (out / "notes.txt").write_text("old")
     _run(write_sweep(), inputs, out, threads_scheduler, force=True)
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", RESULTS_FILE, "sweep.csv"]
+    assert not (out / "notes.txt").exists() and not (out / "old").exists()
+    assert {"manifest.json", RESULTS_FILE, "sweep.csv", "report.pdf"} <= {p.name for p in out.iterdir()}
 
 
 def test_a_results_file_in_use_is_refused(tmp_path: Path) -> None:
