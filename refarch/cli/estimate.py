@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +17,7 @@ from refarch.catalog.models import System
 from refarch.cli.console import make_console
 from refarch.cli.options import CalibrationOption, CatalogDirs, SpecArgument, resolve_calibration
 from refarch.errors import InputError, Location, OutputError
+from refarch.inputs.files import write_atomically
 from refarch.inputs.spec import Spec, load_spec
 from refarch.perf.platform import platform_from_catalog
 from refarch.perf.records import InferenceEstimate, InferenceResult, TrainingResult
@@ -318,8 +318,6 @@ def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:
     writer.writeheader()
     writer.writerows(rows)
     try:
-        with tempfile.NamedTemporaryFile("w", dir=path.parent or Path(), delete=False, encoding="utf-8") as handle:
-            handle.write(buffer.getvalue())
-        Path(handle.name).replace(path)
+        write_atomically(path, buffer.getvalue().encode("utf-8"))
     except OSError as exc:
         raise OutputError(f"cannot write the comparison: {exc.strerror}", Location(path)) from exc

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from refarch.errors import Location, OutputError
+from refarch.inputs.files import write_atomically
 from refarch.render.stage import MANIFEST, check_path, manifest_json
-from refarch.sweep.results_file import RESULTS_FILE, read_fingerprint, write_atomically
+from refarch.sweep.results_file import RESULTS_FILE, read_fingerprint
 
 __all__ = ["prepare_directory", "write_files"]
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
@@ -22,9 +21,10 @@ from typing import Any, BinaryIO
 from pydantic import ValidationError
 
 from refarch.errors import Location, OutputError
+from refarch.inputs.files import write_atomically
 from refarch.sweep.records import ScenarioResult
 
-__all__ = ["RESULTS_FILE", "ResultsLog", "header_line", "read_fingerprint", "sorted_content", "write_atomically"]
+__all__ = ["RESULTS_FILE", "ResultsLog", "header_line", "read_fingerprint", "sorted_content"]
 
 RESULTS_FILE = "results.jsonl"
 _HEADER_KEY = "refarch_sweep"
@@ -51,22 +51,6 @@ def sorted_content(header: dict[str, Any], results: Iterable[ScenarioResult]) ->
     """The results file's content with `results` sorted by scenario index."""
     lines = [_line(r) for r in sorted(results, key=lambda r: r.index)]
     return header_line(header) + b"".join(lines)
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    """Write `content` to `path` through a temporary file beside it and a rename: `path` is whole or untouched."""
-    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    temporary = Path(name)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.chmod(0o644)  # mkstemp makes it 0600; these are ordinary files
-        temporary.replace(path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 class ResultsLog:

@@ -7,7 +7,6 @@ regenerated with `make calibration`; `--calibration FILE` on `plan`/`estimate`/`
 from __future__ import annotations
 
 import math
-import tempfile
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import yaml
 
 from refarch.errors import InputError, Location, OutputError
+from refarch.inputs.files import write_atomically
 from refarch.perf.platform import FAMILIES
 from refarch.perf.training.step import SHARED_PARAMETERS, Efficiency
 
@@ -107,9 +107,7 @@ class Calibration:
         """
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as handle:
-                handle.write(self.to_yaml(header))
-            Path(handle.name).replace(path)
+            write_atomically(path, self.to_yaml(header).encode("utf-8"))
         except OSError as exc:
             raise OutputError(f"cannot write the calibration: {exc.strerror}", Location(path)) from exc
 
