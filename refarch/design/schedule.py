@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import Cdu, Facility, LeadTime
@@ -25,15 +24,6 @@ __all__ = ["PhaseEstimator", "lead_time_gaps", "plan_schedule"]
 
 # (workload name, systems) -> estimated time to train in seconds, None when the model has no estimate there
 PhaseEstimator = Callable[[str, int], float | None]
-
-
-@dataclass(frozen=True)
-class _Timed:
-    line: LeadTimePlan
-
-    @property
-    def order(self) -> tuple[float, str, str]:
-        return (-(self.line.weeks or 0.0), self.line.category, self.line.part)
 
 
 def plan_schedule(
@@ -85,7 +75,12 @@ def _lead_times(plan: Plan, catalog: Catalog, schedule: Schedule) -> list[LeadTi
         for entry in catalog.all(Facility):
             lines.append(_line(entry.id, entry.name, "facility", entry.lead_time))
     unique = {(line.part, line.category): line for line in lines}
-    return [t.line for t in sorted((_Timed(line) for line in unique.values()), key=lambda t: t.order)]
+    return sorted(unique.values(), key=_longest_first)
+
+
+def _longest_first(line: LeadTimePlan) -> tuple[float, str, str]:
+    """Longest lead time first (unknown last), then by category and part."""
+    return (-(line.weeks or 0.0), line.category, line.part)
 
 
 def _cdu_line(plan: Plan, catalog: Catalog) -> list[LeadTimePlan]:
