@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from refarch.catalog.loader import Catalog
 from refarch.catalog.models import Accelerator, System
+from refarch.errors import Location
 from refarch.inputs.finance import Finance, Schedule
 from refarch.inputs.network import ResolvedNetwork, resolve_network
 from refarch.inputs.site import ResolvedSite, resolve_site
@@ -48,6 +49,7 @@ class DesignContext:
     network: ComputeNetwork
     finance: Finance
     schedule: Schedule
+    power_phases_where: Location  # schedule.power_phases in the spec, for the error when the last stage falls short
 
 
 def design_context(spec: Spec, catalog: Catalog, systems: Iterable[System]) -> DesignContext:
@@ -63,4 +65,5 @@ def design_context(spec: Spec, catalog: Catalog, systems: Iterable[System]) -> D
     network = ComputeNetwork(resolve_network(spec), chosen, tuple(notes), switches)
     for accelerator in spec.finance.rental:
         catalog.get(accelerator, Accelerator, spec.where("finance", "rental", accelerator))
-    return DesignContext(catalog, resolve_site(spec), network, spec.finance, spec.schedule)
+    where = spec.where("schedule", "power_phases")
+    return DesignContext(catalog, resolve_site(spec), network, spec.finance, spec.schedule, where)

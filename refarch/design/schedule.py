@@ -27,7 +27,11 @@ PhaseEstimator = Callable[[str, int], float | None]
 
 
 def plan_schedule(
-    plan: Plan, catalog: Catalog, schedule: Schedule, estimator: PhaseEstimator | None = None
+    plan: Plan,
+    catalog: Catalog,
+    schedule: Schedule,
+    estimator: PhaseEstimator | None = None,
+    where: Location | None = None,
 ) -> SchedulePlan:
     """Lead times, time to ready and power stages for `plan`.
 
@@ -49,7 +53,7 @@ def plan_schedule(
         ready_weeks=round(ready, 2),
         start_date=start.isoformat() if start is not None else None,
         ready_date=(start + datetime.timedelta(days=math.ceil(ready * 7))).isoformat() if start is not None else None,
-        phases=_phases(plan, schedule, ready, estimator),
+        phases=_phases(plan, schedule, ready, estimator, where or Location(None, "schedule.power_phases")),
     )
 
 
@@ -106,7 +110,9 @@ def _line(part: str, description: str, category: str, lead_time: LeadTime | None
     )
 
 
-def _phases(plan: Plan, schedule: Schedule, ready_weeks: float, estimator: PhaseEstimator | None) -> list[PhasePlan]:
+def _phases(
+    plan: Plan, schedule: Schedule, ready_weeks: float, estimator: PhaseEstimator | None, where: Location
+) -> list[PhasePlan]:
     if not schedule.power_phases:
         return []
     per_system = _system_power_w(plan)
@@ -116,7 +122,7 @@ def _phases(plan: Plan, schedule: Schedule, ready_weeks: float, estimator: Phase
         raise InfeasibleError(
             f"the last power stage supplies {last / 1e6:,.2f} MW, less than the plan's facility power of "
             f"{plan.power.facility_power_kw / 1000:,.2f} MW, so part of the cluster could never run",
-            Location(None, "schedule.power_phases"),
+            where,
             "raise the last stage's power_budget, or lower site.power_budget so that sizing fits the last stage",
         )
     return [_phase(plan, stage.power_budget, max(stage.weeks, ready_weeks), per_system, overhead_w, estimator)

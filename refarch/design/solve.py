@@ -133,7 +133,7 @@ def _design(spec: Spec, context: DesignContext, sizing: Sizing) -> Plan:
             ],
         ),
     )
-    schedule = plan_schedule(plan, catalog, context.schedule, sizing.time_to_train)
+    schedule = plan_schedule(plan, catalog, context.schedule, sizing.time_to_train, context.power_phases_where)
     return plan.model_copy(
         update={
             "economics": plan_economics(plan, context.finance),

@@ -166,8 +166,9 @@ def test_power_stages_switch_systems_on_as_power_arrives(catalog: Catalog) -> No
 
 
 def test_a_last_stage_short_of_the_plan_is_refused(catalog: Catalog) -> None:
-    with pytest.raises(InfeasibleError, match=r"last power stage supplies 0\.10 MW"):
+    with pytest.raises(InfeasibleError, match=r"last power stage supplies 0\.10 MW") as caught:
         _plan(catalog, schedule={"power_phases": [{"power_budget": "100 kW"}]})
+    assert "schedule.power_phases" in str(caught.value.location)
 
 
 @pytest.mark.parametrize(
